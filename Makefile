@@ -1,0 +1,49 @@
+# The two commands of the README (`make demo`, `make test`) and the developer loop.
+# Each target creates .venv if it is missing and installs torch first, pinned, then ospo in editable mode.
+# On a machine that already has the torch it wants (a GPU image), pass TORCH= to keep it: `make test TORCH=torch`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+TORCH ?= torch==2.13.0
+FLAGS ?=
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-notebooks docs readme check-sync clean
+.DEFAULT_GOAL := test
+
+$(VENV)/.installed: settings.ini setup.py
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q "$(TORCH)"
+	$(PY) -m pip install --disable-pip-version-check -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## The main job on the built-in default model.
+demo: install
+	$(BIN)/ospo_demo --out outputs/demo
+
+## Every test: library == notebooks, all notebooks (minus `slow`/`gpu` cells unless FLAGS names them), the docs build.
+test: install check-sync test-notebooks docs
+
+check-sync: install
+	$(BIN)/nbdev_export
+	@if [ -n "$$(git status --porcelain -- ospo 2>/dev/null)" ]; then \
+	  git status --porcelain -- ospo; echo "FAILED: ospo/ does not match nbs/; run nbdev_export and commit"; exit 1; fi
+
+test-notebooks: install
+	$(BIN)/nbdev_test --n_workers 2 --timing --flags "$(FLAGS)"
+
+## The documentation site from the notebooks, offline, into _proc/_docs (see .ci/build_docs.py); fails on a broken page.
+docs: install
+	$(PY) .ci/build_docs.py
+
+## README.md from nbs/index.ipynb, offline (nbconvert in place of Quarto).
+readme: install
+	$(PY) .ci/build_docs.py --readme
+
+clean:
+	rm -rf _proc _docs outputs
