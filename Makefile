@@ -35,7 +35,7 @@ check-sync: install
 	  git status --porcelain -- ospo; echo "FAILED: ospo/ does not match nbs/; run nbdev_export and commit"; exit 1; fi
 
 test-notebooks: install
-	$(BIN)/nbdev_test --n_workers 2 --timing --flags "$(FLAGS)"
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing --flags "$(FLAGS)"  # 2 notebooks at a time, 1 thread each
 	@echo "notebooks: $$(find nbs -name '*.ipynb' -not -path '*/.*' -not -name '_*' | wc -l) passed, 0 failed"
 
 ## The documentation site from the notebooks, offline, into _proc/_docs (see .ci/build_docs.py); fails on a broken page.

@@ -5,6 +5,7 @@
 # %% ../nbs/03_prompts.ipynb #baeddf70
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import logging
@@ -21,11 +22,11 @@ from .core import atomic_write, derive_seed, shard, shard_path, stage_path, writ
 
 # %% auto #0
 __all__ = ['logger', 'SUB_CATEGORIES', 'T2I_CATEGORIES', 'FAMILIES', 'PERTURB_SLOTS', 'TextSource', 'ELEMENT_FORMAT',
-           'TRANSFORMATIONS', 'TEMPLATE_SETS', 'NUMBER_WORDS', 'DEFAULT_QUOTAS', 'call_source', 'scripted_source',
-           'model_source', 'SamplingConfig', 'ChatTemplate', 'TemplateSet', 'format_element', 'get_template_set',
-           'ParseError', 'first_answer', 'clean_text', 'norm_key', 'counts_in', 'parse_element', 'PromptConfig',
-           'PromptItem', 'shots_for_step', 'CategoryState', 'prompt_items_path', 'generate_base_prompts',
-           'prompt_summary']
+           'TRANSFORMATIONS', 'TEMPLATE_SETS', 'TEMPLATE_SET_MODULES', 'NUMBER_WORDS', 'DEFAULT_QUOTAS', 'call_source',
+           'scripted_source', 'model_source', 'SamplingConfig', 'ChatTemplate', 'TemplateSet', 'format_element',
+           'get_template_set', 'ParseError', 'first_answer', 'clean_text', 'norm_key', 'counts_in', 'parse_element',
+           'PromptConfig', 'PromptItem', 'shots_for_step', 'CategoryState', 'prompt_items_path',
+           'generate_base_prompts', 'prompt_summary']
 
 # %% ../nbs/03_prompts.ipynb #ffdc0ec8
 logger = logging.getLogger(__name__)
@@ -377,8 +378,12 @@ TEMPLATE_SETS = {
                            _question_templates({k: v[:1] for k, v in _QUESTION_SPECS.items()}, 'Ask yes/no questions.'))}
 
 # %% ../nbs/03_prompts.ipynb #0d11d98f
+# Template sets that live in other modules, imported on first use so the lookup does not depend on import order.
+TEMPLATE_SET_MODULES = {'shapeworld': 'ospo.shapeworld_tasks'}
+
 def get_template_set(name:str)->TemplateSet:
-    "Look up a template set by `name`."
+    "Look up a template set by `name` (importing the module that registers it if needed)."
+    if name not in TEMPLATE_SETS and name in TEMPLATE_SET_MODULES: importlib.import_module(TEMPLATE_SET_MODULES[name])
     if name not in TEMPLATE_SETS: raise ValueError(f'Unknown template set {name!r}; should be one of {sorted(TEMPLATE_SETS)}')
     return TEMPLATE_SETS[name]
 

@@ -9,7 +9,7 @@ __all__ = ['logger', 'DEFAULT_SYSTEM_PROMPT', 'VQA_SUFFIX', 'row_generators', 'f
            'image_token_logits', 'image_logprobs', 'greedy_image_tokens_uncached', 'answer_token_ids', 'vqa_prompt',
            'encode_images', 'YesNo', 'yes_no', 'answer_mass']
 
-# %% ../nbs/02_sampling.ipynb #4435906d
+# %% ../nbs/02_sampling.ipynb #dcbd2c58
 import inspect
 import logging
 from dataclasses import dataclass
@@ -20,10 +20,10 @@ from transformers import DynamicCache
 
 from .model import format_chat
 
-# %% ../nbs/02_sampling.ipynb #518c7c4a
+# %% ../nbs/02_sampling.ipynb #9219ff70
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/02_sampling.ipynb #29b6778a
+# %% ../nbs/02_sampling.ipynb #70967b1c
 def row_generators(seeds:list, # one non-negative integer seed per row
                    device="cpu") -> list:
     "Make one `torch.Generator` per row, seeded from that row's seed alone."
@@ -31,7 +31,7 @@ def row_generators(seeds:list, # one non-negative integer seed per row
     if bad: raise ValueError(f"Seeds must be integers in [0, 2**63); got {bad[:3]}.")
     return [torch.Generator(device=device).manual_seed(s) for s in seeds]
 
-# %% ../nbs/02_sampling.ipynb #bca064bb
+# %% ../nbs/02_sampling.ipynb #38526498
 def filter_logits(logits:torch.Tensor, # (B, V) float logits
                   top_k:int=0, # keep the `top_k` largest per row (0: all)
                   top_p:float=1.0, # keep the smallest set of tokens whose probability reaches `top_p` (1.0: all)
@@ -47,7 +47,7 @@ def filter_logits(logits:torch.Tensor, # (B, V) float logits
         logits = logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
     return logits
 
-# %% ../nbs/02_sampling.ipynb #ae764035
+# %% ../nbs/02_sampling.ipynb #d4971c47
 class RowNoise:
     "Uniform noise (B, V) per decoding step, row `b` drawn from its own generator in blocks of `block` steps."
     def __init__(self, seeds:list, # one seed per row
@@ -63,7 +63,7 @@ class RowNoise:
         self.step += 1
         return self.buffer[:, (self.step - 1) % self.block]
 
-# %% ../nbs/02_sampling.ipynb #4fb77e67
+# %% ../nbs/02_sampling.ipynb #de842829
 def sample_next(logits:torch.Tensor, # (B, V) logits of the next token
                 noise:RowNoise|None, # per-row noise (see `RowNoise`); unused when greedy
                 temperature:float=1.0, # 0 picks the argmax (greedy)
@@ -74,7 +74,7 @@ def sample_next(logits:torch.Tensor, # (B, V) logits of the next token
     logits = filter_logits(logits.float() / temperature, top_k, top_p)
     return (logits - torch.log(-torch.log(noise.next()))).argmax(-1)  # Gumbel-max; noise 0 gives -inf, never picked
 
-# %% ../nbs/02_sampling.ipynb #1dbecaef
+# %% ../nbs/02_sampling.ipynb #807be53d
 def positions_from_mask(attention_mask:torch.Tensor) -> torch.Tensor:
     "Position ids (B, L) that count only attended tokens, so left padding does not shift them."
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
@@ -95,13 +95,13 @@ def run_language_model(model, # a `JanusForConditionalGeneration`
     return lm(inputs_embeds=inputs_embeds, attention_mask=attention_mask, position_ids=position_ids,
               **extra).last_hidden_state
 
-# %% ../nbs/02_sampling.ipynb #dc95e0c3
+# %% ../nbs/02_sampling.ipynb #497d3aad
 def tokenize_left(tokenizer, texts:list, device) -> tuple:
     "Tokenise `texts` (BOS added) into left-padded `(input_ids, attention_mask)` on `device`."
     enc = tokenizer(texts, padding=True, padding_side="left", return_tensors="pt")
     return enc.input_ids.to(device), enc.attention_mask.to(device)
 
-# %% ../nbs/02_sampling.ipynb #79fa20c3
+# %% ../nbs/02_sampling.ipynb #16560d06
 @torch.no_grad()
 def _generate_text_batch(model, tokenizer, texts, seeds, max_new_tokens, temperature, top_k, top_p) -> list:
     ids, mask = tokenize_left(tokenizer, texts, model.device)
@@ -121,7 +121,7 @@ def _generate_text_batch(model, tokenizer, texts, seeds, max_new_tokens, tempera
 
 def _end(row:list, eos:int) -> int: return row.index(eos) if eos in row else len(row)
 
-# %% ../nbs/02_sampling.ipynb #cd4b158e
+# %% ../nbs/02_sampling.ipynb #d7e93838
 def generate_text(model, # a `JanusForConditionalGeneration`
                   processor, # its `JanusProcessor`
                   conversations:list, # chats, each a list of `{"role", "content"}` messages (see `format_chat`)
@@ -140,7 +140,7 @@ def generate_text(model, # a `JanusForConditionalGeneration`
                                         max_new_tokens, temperature, top_k, top_p)
     return replies
 
-# %% ../nbs/02_sampling.ipynb #c55ea0d6
+# %% ../nbs/02_sampling.ipynb #d99c47c0
 def image_prompts(processor, prompts:list) -> list:
     "Format text-to-image `prompts` as Janus user turns followed by `<begin_of_image>`."
     return [format_chat(processor, [{"role": "user", "content": p}]) + processor.tokenizer.boi_token for p in prompts]
@@ -156,7 +156,7 @@ def guide(logits:torch.Tensor, guidance_scale:float) -> torch.Tensor:
     cond, uncond = logits.chunk(2)
     return uncond + guidance_scale * (cond - uncond)
 
-# %% ../nbs/02_sampling.ipynb #c8b253ae
+# %% ../nbs/02_sampling.ipynb #9f287eb9
 @torch.no_grad()
 def _sample_image_batch(model, tokenizer, texts, seeds, guidance_scale, temperature, top_k, top_p) -> tuple:
     ids, mask = tokenize_left(tokenizer, texts, model.device)
@@ -176,10 +176,12 @@ def _sample_image_batch(model, tokenizer, texts, seeds, guidance_scale, temperat
         mask = torch.cat([mask, mask.new_ones(ids.shape[0], 1)], 1)
     return tokens, logprobs
 
-# %% ../nbs/02_sampling.ipynb #fb168e69
+# %% ../nbs/02_sampling.ipynb #047f780e
 @torch.no_grad()
 def decode_images(model, tokens:torch.Tensor, # (N, num_image_tokens) VQ codebook ids
-                  batch_size:int=16) -> list:
+                  batch_size:int=1, # 1 keeps PNGs byte-identical however images were batched (convolutions may pick
+                                    # other kernels per batch size, moving a pixel by one level); the decoder is cheap
+                 ) -> list:
     "Decode VQ token ids into RGB `PIL.Image`s."
     images = []
     for chunk in tokens.split(batch_size):
@@ -188,7 +190,7 @@ def decode_images(model, tokens:torch.Tensor, # (N, num_image_tokens) VQ codeboo
         images += [Image.fromarray(a) for a in array]
     return images
 
-# %% ../nbs/02_sampling.ipynb #f558aa31
+# %% ../nbs/02_sampling.ipynb #4f8667a6
 @dataclass
 class ImageSamples:
     "Sampled images: the token ids (keep these: training reads them, never re-encoded PNGs) and their seeds."
@@ -197,7 +199,7 @@ class ImageSamples:
     logprobs: torch.Tensor # (N, num_image_tokens) log-prob of each sampled token under the guided logits at T=1
     images: list|None = None # decoded `PIL.Image`s, when asked for
 
-# %% ../nbs/02_sampling.ipynb #041fd09c
+# %% ../nbs/02_sampling.ipynb #a2b7df30
 def generate_images(model, # a `JanusForConditionalGeneration`
                     processor, # its `JanusProcessor`
                     prompts:list, # one text prompt per image
@@ -217,7 +219,7 @@ def generate_images(model, # a `JanusForConditionalGeneration`
     tokens, logprobs = (torch.cat(x).cpu() for x in zip(*parts))
     return ImageSamples(tokens, list(seeds), logprobs, decode_images(model, tokens) if decode else None)
 
-# %% ../nbs/02_sampling.ipynb #efe9aee9
+# %% ../nbs/02_sampling.ipynb #633c6897
 def image_grid(images:list, # `PIL.Image`s of one size
                ncols:int=4, scale:int=1) -> Image.Image:
     "Tile `images` into one `PIL.Image`, row by row, optionally upscaled by an integer `scale` (nearest)."
@@ -227,7 +229,7 @@ def image_grid(images:list, # `PIL.Image`s of one size
     for i, im in enumerate(images): grid.paste(im, ((i % ncols) * w, (i // ncols) * h))
     return grid.resize((ncols * w * scale, nrows * h * scale), Image.NEAREST) if scale > 1 else grid
 
-# %% ../nbs/02_sampling.ipynb #bd24fff4
+# %% ../nbs/02_sampling.ipynb #5b04bf20
 def image_token_logits(model, # a `JanusForConditionalGeneration` (or its peft wrapper's base model)
                        input_ids:torch.Tensor, # (B, L) left-padded prompts ending in `<begin_of_image>`
                        attention_mask:torch.Tensor, # (B, L)
@@ -240,7 +242,7 @@ def image_token_logits(model, # a `JanusForConditionalGeneration` (or its peft w
     hidden = run_language_model(model, torch.cat([text, image], 1), mask, positions_from_mask(mask))
     return model.model.generation_head(hidden[:, input_ids.shape[1] - 1:])
 
-# %% ../nbs/02_sampling.ipynb #6b7cec5f
+# %% ../nbs/02_sampling.ipynb #2b61c260
 @torch.no_grad()
 def image_logprobs(model, processor,
                    prompts:list, # one prompt per row
@@ -260,7 +262,7 @@ def image_logprobs(model, processor,
         out.append(logits.log_softmax(-1).gather(-1, tokens[:len(logits), :, None])[..., 0].cpu())
     return torch.cat(out)
 
-# %% ../nbs/02_sampling.ipynb #5d47a196
+# %% ../nbs/02_sampling.ipynb #8ec4cfb4
 @torch.no_grad()
 def greedy_image_tokens_uncached(model, processor, prompts:list, guidance_scale:float) -> torch.Tensor:
     "Reference greedy CFG decoding that recomputes every prefix from scratch (slow; for tests)."
@@ -272,7 +274,7 @@ def greedy_image_tokens_uncached(model, processor, prompts:list, guidance_scale:
         tokens = torch.cat([tokens[:, :-1], best.repeat(ids.shape[0] // len(prompts))[:, None], tokens[:, -1:]], 1)
     return tokens[:len(prompts), :-1].cpu()
 
-# %% ../nbs/02_sampling.ipynb #b6dadddf
+# %% ../nbs/02_sampling.ipynb #cdbb62fb
 def answer_token_ids(tokenizer, word:str) -> list:
     "Ids of the single-token spellings of `word` (lower/capitalised, with/without a leading space)."
     spellings = {f"{space}{case}" for space in ("", " ") for case in (word.lower(), word.capitalize())}
@@ -280,7 +282,7 @@ def answer_token_ids(tokenizer, word:str) -> list:
     if not ids: raise ValueError(f"No spelling of {word!r} is a single token; cannot score it as an answer.")
     return sorted(ids)
 
-# %% ../nbs/02_sampling.ipynb #eb31ffed
+# %% ../nbs/02_sampling.ipynb #333eb994
 DEFAULT_SYSTEM_PROMPT = ("You are a helpful language and vision assistant. You are able to understand the visual "
                          "content that the user provides, and assist the user with a variety of tasks using natural language.")
 VQA_SUFFIX = " Please answer 'yes' or 'no' without explanation."
@@ -293,7 +295,7 @@ def vqa_prompt(processor, question:str) -> str:
     image = tok.boi_token + tok.image_token * processor.num_image_tokens + tok.eoi_token
     return format_chat(processor, system + [turn]).replace(tok.image_token, image, 1)
 
-# %% ../nbs/02_sampling.ipynb #6aefab29
+# %% ../nbs/02_sampling.ipynb #baad4cdd
 @torch.no_grad()
 def encode_images(model, processor, images, # `PIL.Image`s (pixels) or an (N, T) tensor of VQ ids (tokens)
                   image_input:str="pixels", batch_size:int=16) -> torch.Tensor:
@@ -308,7 +310,7 @@ def encode_images(model, processor, images, # `PIL.Image`s (pixels) or an (N, T)
         out.append(model.model.aligner(hidden))
     return torch.cat(out)
 
-# %% ../nbs/02_sampling.ipynb #bcf6c4f0
+# %% ../nbs/02_sampling.ipynb #39d3be60
 @dataclass
 class YesNo:
     "Answer probabilities of yes/no questions."
@@ -319,7 +321,7 @@ class YesNo:
     @property
     def answer(self): return ["yes" if s > 0 else "no" if s < 0 else "tie" for s in self.score.tolist()]
 
-# %% ../nbs/02_sampling.ipynb #1ecc0628
+# %% ../nbs/02_sampling.ipynb #05bb3f4b
 @torch.no_grad()
 def yes_no(model, processor,
            images, # `PIL.Image`s (image_input="pixels") or an (N_images, T) tensor of VQ ids ("tokens")
@@ -346,7 +348,7 @@ def yes_no(model, processor,
         p_no.append(probs[:, no_ids].sum(-1).cpu())
     return YesNo(torch.cat(p_yes), torch.cat(p_no))
 
-# %% ../nbs/02_sampling.ipynb #f8830984
+# %% ../nbs/02_sampling.ipynb #ba625a27
 @torch.no_grad()
 def answer_mass(model, processor, images, questions:list, image_input:str="pixels", top:int=5) -> list:
     "List the `top` most likely next tokens after each question's assistant tag: check where a checkpoint puts its answer."
