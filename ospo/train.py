@@ -51,8 +51,13 @@ class PairRecord:
                                  f"{num_tokens} (the number of image tokens)")
 
     @classmethod
-    def from_dict(cls, data:dict): # a decoded JSON object; keys that are not fields (scores, paths) are ignored
-        "Build a record from a dict, ignoring extra keys."
+    def from_dict(cls, data:dict): # a decoded JSON object: a `PairRecord`, or an `ospo.vqa.PrefPair` (flat masks)
+        "Build a record from a dict, ignoring extra keys; flat masks are reshaped with `grid_size`."
+        data, side = dict(data), data.get("grid_size")
+        for name in ("chosen_mask", "rejected_mask"):
+            mask = data.get(name)
+            if side and mask and not isinstance(mask[0], list): data[name] = [mask[r * side:(r + 1) * side] for r in range(side)]
+        if data.get("perturbed_prompt") is None and "negative_prompt" in data: data["perturbed_prompt"] = data["negative_prompt"]
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 # %% ../nbs/09_train.ipynb #e9fe7d67
