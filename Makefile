@@ -24,8 +24,8 @@ install: $(VENV)/.installed
 
 ## The main job on the built-in default model: the whole OSPO loop (2 iterations) on the CPU config; resumes if rerun.
 demo: install
-	$(BIN)/ospo_run ospo/assets/configs/cpu-tiny.yaml outputs/run
-	$(BIN)/ospo_status outputs/run
+	$(BIN)/ospo run ospo/assets/configs/cpu-tiny.yaml outputs/run
+	$(BIN)/ospo status outputs/run
 
 ## Every test: library == notebooks, all notebooks (minus `slow`/`gpu` cells unless FLAGS names them), the docs build.
 test: install check-sync test-notebooks docs
