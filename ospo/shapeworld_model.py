@@ -16,11 +16,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import (GenerationConfig, JanusConfig, JanusForConditionalGeneration, JanusProcessor,
                           JanusVisionConfig, JanusVQVAEConfig, LlamaConfig, PreTrainedTokenizerFast)
 
-from .model import JANUS_SPECIAL_TOKENS, format_chat, janus_processor
+from .model import JANUS_SPECIAL_TOKENS, format_chat, janus_processor, train_janus_tokenizer
 from .sampling import (VQA_SUFFIX, answer_token_ids, generate_images, image_prompts, positions_from_mask,
                            run_language_model, unconditional_ids, vqa_prompt, yes_no)
 from .shapeworld_tasks import task_examples
@@ -65,21 +64,7 @@ def shapeworld_tokenizer(vocab_size:int=640, # BPE vocabulary, specials included
                          n_specs:int=300, # training prompts whose task texts make the corpus
                         )->PreTrainedTokenizerFast:
     "Train a byte-level BPE on ShapeWorld's task texts with Janus' special tokens (BOS prepended); deterministic."
-    s = JANUS_SPECIAL_TOKENS
-    specials = [s[k] for k in ('pad_token', 'bos_token', 'eos_token', 'unk_token', 'image_token', 'boi_token',
-                               'eoi_token', 'user_token', 'assistant_token')]
-    bpe = Tokenizer(models.BPE(unk_token=s['unk_token']))
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    bpe.train_from_iterator(_task_texts(n_specs, 0) + [VQA_SUFFIX, ' yes no Yes No'] * 50, trainer)
-    bpe.post_processor = processors.TemplateProcessing(
-        single=f"{s['bos_token']} $A", special_tokens=[(s['bos_token'], bpe.token_to_id(s['bos_token']))])
-    return PreTrainedTokenizerFast(
-        tokenizer_object=bpe, bos_token=s['bos_token'], eos_token=s['eos_token'], pad_token=s['pad_token'],
-        unk_token=s['unk_token'], padding_side='left', additional_special_tokens=[s['user_token'], s['assistant_token']],
-        extra_special_tokens={k: s[k] for k in ('image_token', 'boi_token', 'eoi_token')})
+    return train_janus_tokenizer(_task_texts(n_specs, 0) + [VQA_SUFFIX, ' yes no Yes No'] * 50, vocab_size)
 
 # %% ../nbs/15_shapeworld_model.ipynb #52f85f59
 def shapeworld_janus_config(tokenizer, # supplies the vocabulary size and special token ids
