@@ -7,9 +7,9 @@ __all__ = ['logger', 'DEFAULT_SYSTEM_PROMPT', 'VQA_SUFFIX', 'row_generators', 'f
            'positions_from_mask', 'run_language_model', 'tokenize_left', 'generate_text', 'image_prompts',
            'unconditional_ids', 'guide', 'decode_images', 'ImageSamples', 'generate_images', 'image_grid',
            'image_token_logits', 'image_logprobs', 'greedy_image_tokens_uncached', 'answer_token_ids', 'vqa_prompt',
-           'encode_images', 'YesNo', 'yes_no', 'answer_mass']
+           'encode_images', 'YesNo', 'answer_distribution', 'yes_no', 'answer_mass']
 
-# %% ../nbs/02_sampling.ipynb #dcbd2c58
+# %% ../nbs/02_sampling.ipynb #746e0a6d
 import inspect
 import logging
 from dataclasses import dataclass
@@ -20,10 +20,10 @@ from transformers import DynamicCache
 
 from .model import format_chat
 
-# %% ../nbs/02_sampling.ipynb #9219ff70
+# %% ../nbs/02_sampling.ipynb #df403722
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/02_sampling.ipynb #70967b1c
+# %% ../nbs/02_sampling.ipynb #8b919c0a
 def row_generators(seeds:list, # one non-negative integer seed per row
                    device="cpu") -> list:
     "Make one `torch.Generator` per row, seeded from that row's seed alone."
@@ -31,7 +31,7 @@ def row_generators(seeds:list, # one non-negative integer seed per row
     if bad: raise ValueError(f"Seeds must be integers in [0, 2**63); got {bad[:3]}.")
     return [torch.Generator(device=device).manual_seed(s) for s in seeds]
 
-# %% ../nbs/02_sampling.ipynb #38526498
+# %% ../nbs/02_sampling.ipynb #6f70e87a
 def filter_logits(logits:torch.Tensor, # (B, V) float logits
                   top_k:int=0, # keep the `top_k` largest per row (0: all)
                   top_p:float=1.0, # keep the smallest set of tokens whose probability reaches `top_p` (1.0: all)
@@ -47,7 +47,7 @@ def filter_logits(logits:torch.Tensor, # (B, V) float logits
         logits = logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
     return logits
 
-# %% ../nbs/02_sampling.ipynb #d4971c47
+# %% ../nbs/02_sampling.ipynb #b6f4846a
 class RowNoise:
     "Uniform noise (B, V) per decoding step, row `b` drawn from its own generator in blocks of `block` steps."
     def __init__(self, seeds:list, # one seed per row
@@ -63,7 +63,7 @@ class RowNoise:
         self.step += 1
         return self.buffer[:, (self.step - 1) % self.block]
 
-# %% ../nbs/02_sampling.ipynb #de842829
+# %% ../nbs/02_sampling.ipynb #f187b3b6
 def sample_next(logits:torch.Tensor, # (B, V) logits of the next token
                 noise:RowNoise|None, # per-row noise (see `RowNoise`); unused when greedy
                 temperature:float=1.0, # 0 picks the argmax (greedy)
@@ -74,7 +74,7 @@ def sample_next(logits:torch.Tensor, # (B, V) logits of the next token
     logits = filter_logits(logits.float() / temperature, top_k, top_p)
     return (logits - torch.log(-torch.log(noise.next()))).argmax(-1)  # Gumbel-max; noise 0 gives -inf, never picked
 
-# %% ../nbs/02_sampling.ipynb #807be53d
+# %% ../nbs/02_sampling.ipynb #234b67b8
 def positions_from_mask(attention_mask:torch.Tensor) -> torch.Tensor:
     "Position ids (B, L) that count only attended tokens, so left padding does not shift them."
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
@@ -95,13 +95,13 @@ def run_language_model(model, # a `JanusForConditionalGeneration`
     return lm(inputs_embeds=inputs_embeds, attention_mask=attention_mask, position_ids=position_ids,
               **extra).last_hidden_state
 
-# %% ../nbs/02_sampling.ipynb #497d3aad
+# %% ../nbs/02_sampling.ipynb #24632933
 def tokenize_left(tokenizer, texts:list, device) -> tuple:
     "Tokenise `texts` (BOS added) into left-padded `(input_ids, attention_mask)` on `device`."
     enc = tokenizer(texts, padding=True, padding_side="left", return_tensors="pt")
     return enc.input_ids.to(device), enc.attention_mask.to(device)
 
-# %% ../nbs/02_sampling.ipynb #16560d06
+# %% ../nbs/02_sampling.ipynb #50637d60
 @torch.no_grad()
 def _generate_text_batch(model, tokenizer, texts, seeds, max_new_tokens, temperature, top_k, top_p) -> list:
     ids, mask = tokenize_left(tokenizer, texts, model.device)
@@ -121,7 +121,7 @@ def _generate_text_batch(model, tokenizer, texts, seeds, max_new_tokens, tempera
 
 def _end(row:list, eos:int) -> int: return row.index(eos) if eos in row else len(row)
 
-# %% ../nbs/02_sampling.ipynb #d7e93838
+# %% ../nbs/02_sampling.ipynb #4afdb9a9
 def generate_text(model, # a `JanusForConditionalGeneration`
                   processor, # its `JanusProcessor`
                   conversations:list, # chats, each a list of `{"role", "content"}` messages (see `format_chat`)
@@ -140,7 +140,7 @@ def generate_text(model, # a `JanusForConditionalGeneration`
                                         max_new_tokens, temperature, top_k, top_p)
     return replies
 
-# %% ../nbs/02_sampling.ipynb #d99c47c0
+# %% ../nbs/02_sampling.ipynb #06ec1777
 def image_prompts(processor, prompts:list) -> list:
     "Format text-to-image `prompts` as Janus user turns followed by `<begin_of_image>`."
     return [format_chat(processor, [{"role": "user", "content": p}]) + processor.tokenizer.boi_token for p in prompts]
@@ -156,7 +156,7 @@ def guide(logits:torch.Tensor, guidance_scale:float) -> torch.Tensor:
     cond, uncond = logits.chunk(2)
     return uncond + guidance_scale * (cond - uncond)
 
-# %% ../nbs/02_sampling.ipynb #9f287eb9
+# %% ../nbs/02_sampling.ipynb #028d388e
 @torch.no_grad()
 def _sample_image_batch(model, tokenizer, texts, seeds, guidance_scale, temperature, top_k, top_p) -> tuple:
     ids, mask = tokenize_left(tokenizer, texts, model.device)
@@ -176,7 +176,7 @@ def _sample_image_batch(model, tokenizer, texts, seeds, guidance_scale, temperat
         mask = torch.cat([mask, mask.new_ones(ids.shape[0], 1)], 1)
     return tokens, logprobs
 
-# %% ../nbs/02_sampling.ipynb #047f780e
+# %% ../nbs/02_sampling.ipynb #9794b4b5
 @torch.no_grad()
 def decode_images(model, tokens:torch.Tensor, # (N, num_image_tokens) VQ codebook ids
                   batch_size:int=1, # 1 keeps PNGs byte-identical however images were batched (convolutions may pick
@@ -190,7 +190,7 @@ def decode_images(model, tokens:torch.Tensor, # (N, num_image_tokens) VQ codeboo
         images += [Image.fromarray(a) for a in array]
     return images
 
-# %% ../nbs/02_sampling.ipynb #4f8667a6
+# %% ../nbs/02_sampling.ipynb #2c8d75f4
 @dataclass
 class ImageSamples:
     "Sampled images: the token ids (keep these: training reads them, never re-encoded PNGs) and their seeds."
@@ -199,7 +199,7 @@ class ImageSamples:
     logprobs: torch.Tensor # (N, num_image_tokens) log-prob of each sampled token under the guided logits at T=1
     images: list|None = None # decoded `PIL.Image`s, when asked for
 
-# %% ../nbs/02_sampling.ipynb #a2b7df30
+# %% ../nbs/02_sampling.ipynb #f7124356
 def generate_images(model, # a `JanusForConditionalGeneration`
                     processor, # its `JanusProcessor`
                     prompts:list, # one text prompt per image
@@ -219,7 +219,7 @@ def generate_images(model, # a `JanusForConditionalGeneration`
     tokens, logprobs = (torch.cat(x).cpu() for x in zip(*parts))
     return ImageSamples(tokens, list(seeds), logprobs, decode_images(model, tokens) if decode else None)
 
-# %% ../nbs/02_sampling.ipynb #633c6897
+# %% ../nbs/02_sampling.ipynb #70d097a3
 def image_grid(images:list, # `PIL.Image`s of one size
                ncols:int=4, scale:int=1) -> Image.Image:
     "Tile `images` into one `PIL.Image`, row by row, optionally upscaled by an integer `scale` (nearest)."
@@ -229,7 +229,7 @@ def image_grid(images:list, # `PIL.Image`s of one size
     for i, im in enumerate(images): grid.paste(im, ((i % ncols) * w, (i // ncols) * h))
     return grid.resize((ncols * w * scale, nrows * h * scale), Image.NEAREST) if scale > 1 else grid
 
-# %% ../nbs/02_sampling.ipynb #5b04bf20
+# %% ../nbs/02_sampling.ipynb #d2cd895a
 def image_token_logits(model, # a `JanusForConditionalGeneration` (or its peft wrapper's base model)
                        input_ids:torch.Tensor, # (B, L) left-padded prompts ending in `<begin_of_image>`
                        attention_mask:torch.Tensor, # (B, L)
@@ -242,7 +242,7 @@ def image_token_logits(model, # a `JanusForConditionalGeneration` (or its peft w
     hidden = run_language_model(model, torch.cat([text, image], 1), mask, positions_from_mask(mask))
     return model.model.generation_head(hidden[:, input_ids.shape[1] - 1:])
 
-# %% ../nbs/02_sampling.ipynb #2b61c260
+# %% ../nbs/02_sampling.ipynb #cee36c05
 @torch.no_grad()
 def image_logprobs(model, processor,
                    prompts:list, # one prompt per row
@@ -257,12 +257,11 @@ def image_logprobs(model, processor,
         tokens = image_tokens[i:i + batch_size].to(model.device)
         if guidance_scale != 1.0:
             ids, mask, tokens = torch.cat([ids, unconditional_ids(ids, processor.tokenizer)]), mask.repeat(2, 1), tokens.repeat(2, 1)
-        logits = image_token_logits(model, ids, mask, tokens).float()
-        logits = guide(logits.flatten(0, 1).unflatten(0, (-1, tokens.shape[1])), guidance_scale) if guidance_scale != 1.0 else logits
+        logits = guide(image_token_logits(model, ids, mask, tokens).float(), guidance_scale)  # (B, T, V)
         out.append(logits.log_softmax(-1).gather(-1, tokens[:len(logits), :, None])[..., 0].cpu())
     return torch.cat(out)
 
-# %% ../nbs/02_sampling.ipynb #8ec4cfb4
+# %% ../nbs/02_sampling.ipynb #b76ca672
 @torch.no_grad()
 def greedy_image_tokens_uncached(model, processor, prompts:list, guidance_scale:float) -> torch.Tensor:
     "Reference greedy CFG decoding that recomputes every prefix from scratch (slow; for tests)."
@@ -274,7 +273,7 @@ def greedy_image_tokens_uncached(model, processor, prompts:list, guidance_scale:
         tokens = torch.cat([tokens[:, :-1], best.repeat(ids.shape[0] // len(prompts))[:, None], tokens[:, -1:]], 1)
     return tokens[:len(prompts), :-1].cpu()
 
-# %% ../nbs/02_sampling.ipynb #cdbb62fb
+# %% ../nbs/02_sampling.ipynb #0b64dd20
 def answer_token_ids(tokenizer, word:str) -> list:
     "Ids of the single-token spellings of `word` (lower/capitalised, with/without a leading space)."
     spellings = {f"{space}{case}" for space in ("", " ") for case in (word.lower(), word.capitalize())}
@@ -282,7 +281,7 @@ def answer_token_ids(tokenizer, word:str) -> list:
     if not ids: raise ValueError(f"No spelling of {word!r} is a single token; cannot score it as an answer.")
     return sorted(ids)
 
-# %% ../nbs/02_sampling.ipynb #333eb994
+# %% ../nbs/02_sampling.ipynb #57524b54
 DEFAULT_SYSTEM_PROMPT = ("You are a helpful language and vision assistant. You are able to understand the visual "
                          "content that the user provides, and assist the user with a variety of tasks using natural language.")
 VQA_SUFFIX = " Please answer 'yes' or 'no' without explanation."
@@ -295,7 +294,7 @@ def vqa_prompt(processor, question:str) -> str:
     image = tok.boi_token + tok.image_token * processor.num_image_tokens + tok.eoi_token
     return format_chat(processor, system + [turn]).replace(tok.image_token, image, 1)
 
-# %% ../nbs/02_sampling.ipynb #baad4cdd
+# %% ../nbs/02_sampling.ipynb #2f474412
 @torch.no_grad()
 def encode_images(model, processor, images, # `PIL.Image`s (pixels) or an (N, T) tensor of VQ ids (tokens)
                   image_input:str="pixels", batch_size:int=16) -> torch.Tensor:
@@ -310,7 +309,7 @@ def encode_images(model, processor, images, # `PIL.Image`s (pixels) or an (N, T)
         out.append(model.model.aligner(hidden))
     return torch.cat(out)
 
-# %% ../nbs/02_sampling.ipynb #39d3be60
+# %% ../nbs/02_sampling.ipynb #a18821f5
 @dataclass
 class YesNo:
     "Answer probabilities of yes/no questions."
@@ -321,7 +320,19 @@ class YesNo:
     @property
     def answer(self): return ["yes" if s > 0 else "no" if s < 0 else "tie" for s in self.score.tolist()]
 
-# %% ../nbs/02_sampling.ipynb #05bb3f4b
+# %% ../nbs/02_sampling.ipynb #965570e7
+def answer_distribution(model, processor,
+                        features:torch.Tensor, # (B, num_image_tokens, H) image embeddings, one per question
+                        questions:list, # B yes/no questions
+                       ) -> torch.Tensor:
+    "Next-token probabilities (B, V) after each question's assistant tag, its image scattered into the placeholders."
+    ids, mask = tokenize_left(processor.tokenizer, [vqa_prompt(processor, q) for q in questions], model.device)
+    embeds, slots = model.get_input_embeddings()(ids), ids == processor.tokenizer.image_token_id
+    embeds = embeds.masked_scatter(slots[..., None], features.to(embeds.dtype))  # row by row, in token order
+    hidden = run_language_model(model, embeds, mask, positions_from_mask(mask))[:, -1]
+    return model.lm_head(hidden).float().softmax(-1)
+
+# %% ../nbs/02_sampling.ipynb #d3cd8656
 @torch.no_grad()
 def yes_no(model, processor,
            images, # `PIL.Image`s (image_input="pixels") or an (N_images, T) tensor of VQ ids ("tokens")
@@ -337,26 +348,16 @@ def yes_no(model, processor,
     yes_ids, no_ids = (answer_token_ids(processor.tokenizer, w) for w in ("yes", "no"))
     p_yes, p_no = [], []
     for i in range(0, len(questions), batch_size):
-        texts = [vqa_prompt(processor, q) for q in questions[i:i + batch_size]]
-        ids, mask = tokenize_left(processor.tokenizer, texts, model.device)
-        embeds, slots = model.get_input_embeddings()(ids), ids == processor.tokenizer.image_token_id
-        rows = features[torch.tensor(image_index[i:i + batch_size], device=features.device)]
-        embeds = embeds.masked_scatter(slots[..., None], rows.to(embeds.dtype))  # row by row, in token order
-        hidden = run_language_model(model, embeds, mask, positions_from_mask(mask))[:, -1]
-        probs = model.lm_head(hidden).float().softmax(-1)
+        probs = answer_distribution(model, processor, features[image_index[i:i + batch_size]], questions[i:i + batch_size])
         p_yes.append(probs[:, yes_ids].sum(-1).cpu())
         p_no.append(probs[:, no_ids].sum(-1).cpu())
     return YesNo(torch.cat(p_yes), torch.cat(p_no))
 
-# %% ../nbs/02_sampling.ipynb #ba625a27
+# %% ../nbs/02_sampling.ipynb #4db9c581
 @torch.no_grad()
 def answer_mass(model, processor, images, questions:list, image_input:str="pixels", top:int=5) -> list:
     "List the `top` most likely next tokens after each question's assistant tag: check where a checkpoint puts its answer."
-    ids, mask = tokenize_left(processor.tokenizer, [vqa_prompt(processor, q) for q in questions], model.device)
-    embeds = model.get_input_embeddings()(ids)
-    features = encode_images(model, processor, images, image_input)
-    embeds = embeds.masked_scatter((ids == processor.tokenizer.image_token_id)[..., None], features.to(embeds.dtype))
-    probs = model.lm_head(run_language_model(model, embeds, mask, positions_from_mask(mask))[:, -1]).float().softmax(-1)
+    probs = answer_distribution(model, processor, encode_images(model, processor, images, image_input), questions)
     values, indices = probs.topk(top, dim=-1)
     return [[(processor.tokenizer.convert_ids_to_tokens(i), round(v, 4)) for i, v in zip(r_i, r_v)]
             for r_i, r_v in zip(indices.tolist(), values.tolist())]
