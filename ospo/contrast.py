@@ -36,6 +36,8 @@ class ContrastConfig:
     max_words:int=60 # longest negative prompt accepted
     max_dense_words:int=150 # longest dense prompt accepted
     max_questions:int=12 # questions kept per prompt
+    densify:bool=True # False ('no densification' ablation): images are drawn from the short prompts themselves
+    perturb:bool=True # False ('naive pairs' ablation): no negatives; both images of a slot come from the base prompt
 
     def __post_init__(self):
         get_template_set(self.template_set)
@@ -43,6 +45,9 @@ class ContrastConfig:
             if isinstance(getattr(self, name), dict): setattr(self, name, SamplingConfig(**getattr(self, name)))
         for name in ('batch_size', 'max_words', 'max_dense_words', 'max_questions'):
             if getattr(self, name) < 1: raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}')
+        for name in ('densify', 'perturb'):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f'{name} must be True or False, got {getattr(self, name)!r}')
 
 # %% ../nbs/04_contrast.ipynb #6799d20f
 @dataclass
@@ -53,15 +58,15 @@ class ContrastItem:
     t2i_category:str # its top-level category
     prompt:str # the short base prompt
     concepts:list # objects the base-prompt answer listed
-    methods:list # transformation per slot: 'replace' | 'swap' | 'drop'
+    methods:list # transformation per slot: 'replace' | 'swap' | 'drop' ('none' without perturbation)
     negatives:list # negative prompt per slot, None if it failed
-    dense_prompts:list # dense base prompt per slot, None if it failed
-    dense_negatives:list # dense negative prompt per slot, None if it failed
+    dense_prompts:list # prompt of the base image per slot (dense unless `densify=False`), None if it failed
+    dense_negatives:list # prompt of the negative image per slot, None if it failed
     slot_status:list # 'ok' | 'negative:<reason>' | 'dense:<reason>' per slot
     questions:list # yes/no questions about the base prompt
     question_status:str # 'ok' | 'question:<reason>'
-    negative_seeds:list # seed per slot, from ('negative', item_id, slot)
-    dense_seeds:list # seed per slot, from ('dense', item_id, slot)
+    negative_seeds:list # seed per slot, from ('negative', item_id, slot); [] without perturbation
+    dense_seeds:list # seed per slot, from ('dense', item_id, slot); [] without densification
     question_seed:int # from ('question', item_id, 0)
 
     @property
@@ -92,16 +97,18 @@ _DENSE_RE = {k: re.compile(rf'Prompt\s*{k}\s*Dense\s*:[ \t]*([^\n]*)', re.IGNORE
 
 def parse_dense(text:str, # the model's answer
                 max_words:int=150, # longest dense prompt accepted
+                pair:bool=True, # False: read only `Prompt 1 Dense` and return it twice (no perturbation)
                )->tuple: # (dense base prompt, dense negative prompt)
     "Parse the two dense prompts out of a densification answer, or raise `ParseError`."
     text = first_answer(text)
     dense = []
-    for k in (1, 2):
+    for k in (1, 2) if pair else (1,):
         match = _DENSE_RE[k].search(text)
         value = clean_text(_STEP_RE.split(match[1])[0]) if match else ''
         if not re.search(r'[A-Za-z]', value): raise ParseError(f'missing_dense{k}', text[:80])
         if len(value.split()) > max_words: raise ParseError('too_long', value[:80])
         dense.append(value)
+    if not pair: return dense[0], dense[0]
     if norm_key(dense[0]) == norm_key(dense[1]): raise ParseError('same_dense', dense[0][:80])
     return tuple(dense)
 
@@ -157,6 +164,7 @@ def _parse_or_reason(parse, *args):
 
 def _negatives(items, source, config, templates):
     jobs = [(i, slot) for i, o in enumerate(items) for slot in range(3)]
+    if not config.perturb: return {(i, s): (items[i].prompt, 'ok') for i, s in jobs}  # naive pairs: the prompt itself
     seeds = [derive_seed('negative', items[i].item_id, slot) for i, slot in jobs]
     answers = call_source(source, [negative_conversation(items[i], s, templates) for i, s in jobs], seeds,
                           **config.negative_sampling.kwargs())
@@ -164,10 +172,12 @@ def _negatives(items, source, config, templates):
 
 def _dense(items, negatives, source, config, templates):
     jobs = [job for job, (negative, _) in negatives.items() if negative is not None]
+    if not config.densify: return {(i, s): ((items[i].prompt, negatives[i, s][0]), 'ok') for i, s in jobs}
     seeds = [derive_seed('dense', items[i].item_id, slot) for i, slot in jobs]
     answers = call_source(source, [dense_conversation(items[i], negatives[i, s][0], templates) for i, s in jobs],
                           seeds, **config.dense_sampling.kwargs())
-    return {job: _parse_or_reason(parse_dense, a, config.max_dense_words) for job, a in zip(jobs, answers)}
+    return {job: _parse_or_reason(parse_dense, a, config.max_dense_words, config.perturb)
+            for job, a in zip(jobs, answers)}
 
 # %% ../nbs/04_contrast.ipynb #f66647fa
 def contrast_batch(items:Sequence, # `PromptItem`s
@@ -190,10 +200,12 @@ def contrast_batch(items:Sequence, # `PromptItem`s
         questions, reason = _parse_or_reason(parse_questions, answer, config.max_questions)
         records.append(ContrastItem(
             item.item_id, item.sub_category, item.t2i_category, item.prompt, list(item.concepts),
-            list(PERTURB_SLOTS[item.sub_category]), [n if d else None for (n, _), (d, _) in slots],
+            list(PERTURB_SLOTS[item.sub_category]) if config.perturb else ['none'] * 3,
+            [n if d else None for (n, _), (d, _) in slots],
             [p[0] for p in pairs], [p[1] for p in pairs], status, questions or [],
-            'ok' if questions else f'question:{reason}', [derive_seed('negative', item.item_id, s) for s in range(3)],
-            [derive_seed('dense', item.item_id, s) for s in range(3)], seed))
+            'ok' if questions else f'question:{reason}',
+            [derive_seed('negative', item.item_id, s) for s in range(3)] if config.perturb else [],
+            [derive_seed('dense', item.item_id, s) for s in range(3)] if config.densify else [], seed))
     return records
 
 # %% ../nbs/04_contrast.ipynb #86fdbbe0
@@ -227,12 +239,14 @@ def contrast_summary(records:Sequence, # `ContrastItem`s
     examples = {}
     for record in records:
         category = getattr(record, by)
+        perturbed, densified = bool(record.negative_seeds), bool(record.dense_seeds)  # [] when switched off
         for status, negative in zip(record.slot_status, record.negatives):
-            counts['negative', category]['requests'] += 1
+            if perturbed: counts['negative', category]['requests'] += 1
             if status.startswith('negative:'): counts['negative', category][status] += 1
-            else: counts['dense', category]['requests'] += 1
+            elif densified: counts['dense', category]['requests'] += 1
             if status.startswith('dense:'): counts['dense', category][status] += 1
-            if negative and ('negative', category) not in examples: examples['negative', category] = f'{record.prompt} -> {negative}'
+            if perturbed and negative and ('negative', category) not in examples:
+                examples['negative', category] = f'{record.prompt} -> {negative}'
         counts['question', category]['requests'] += 1
         if record.question_status != 'ok': counts['question', category][record.question_status] += 1
         elif ('question', category) not in examples: examples['question', category] = record.questions[0]

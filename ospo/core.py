@@ -19,7 +19,8 @@ from tqdm import tqdm
 
 # %% auto #0
 __all__ = ['logger', 'atomic_write', 'to_record', 'from_record', 'read_jsonl', 'write_jsonl', 'append_jsonl', 'repair_jsonl',
-           'safe_id', 'derive_seed', 'stage_path', 'shard', 'shard_path', 'item_key', 'merge_shards', 'run_resumable']
+           'safe_id', 'derive_seed', 'salted', 'stage_path', 'shard', 'shard_path', 'item_key', 'merge_shards',
+           'run_resumable']
 
 # %% ../nbs/00_core.ipynb #9987e289
 logger = logging.getLogger(__name__)
@@ -142,6 +143,13 @@ def derive_seed(stage:str, # stage name, e.g. 'negative'
     "Derive a stable seed from (`stage`, `item_id`, `slot`) with SHA-256."
     key = '\x1f'.join(str(o) for o in (stage, item_id, slot)).encode('utf-8')
     return int.from_bytes(hashlib.sha256(key).digest()[:8], 'big') % 2**31
+
+# %% ../nbs/00_core.ipynb #fe0bc466
+def salted(stage:str, # stage name passed to `derive_seed`
+           seed:int=0, # run seed; 0 leaves the name unchanged
+          )->str:
+    "The stage name `derive_seed` should use under run seed `seed`."
+    return stage if seed == 0 else f'{stage}@{seed}'
 
 # %% ../nbs/00_core.ipynb #b2fddf1d
 def stage_path(run_dir:str|Path, # root folder of one run (one iteration)

@@ -21,8 +21,8 @@ from .core import atomic_write, derive_seed, run_resumable, shard, shard_path, s
 from .sampling import generate_images, image_grid
 
 # %% auto #0
-__all__ = ['logger', 'ImageConfig', 'ImageItem', 'image_seed', 'images_items_path', 'save_item_tokens', 'load_item_tokens',
-           'images_batch', 'run_images', 'images_summary', 'generation_speed']
+__all__ = ['logger', 'ImageConfig', 'ImageItem', 'image_seed', 'negative_image_seed', 'images_items_path', 'save_item_tokens',
+           'load_item_tokens', 'images_batch', 'run_images', 'images_summary', 'generation_speed']
 
 # %% ../nbs/05_images.ipynb #ba1cb667
 logger = logging.getLogger(__name__)
@@ -57,9 +57,9 @@ class ImageItem:
     concepts:list # objects named in step 1 (the mask stage looks for them)
     questions:list # yes/no questions about the base prompt
     slots:list # perturbation slots that were drawn
-    seeds:list # seed of each drawn slot, shared by its base and negative image
-    base_prompts:list # dense base prompt of each drawn slot
-    negative_prompts:list # dense negative prompt of each drawn slot
+    seeds:list # seed of each drawn slot's base image; its negative image shares it unless both prompts are equal
+    base_prompts:list # prompt of each drawn slot's base image (dense, or short without densification)
+    negative_prompts:list # prompt of each drawn slot's negative image
     negatives:list # short negative prompt of each drawn slot
     tokens_file:str # safetensors file, relative to the run folder ('' when nothing was drawn)
     base_images:list # PNG of each base image, relative to the run folder
@@ -72,6 +72,13 @@ def image_seed(item_id:str, # the item
               )->int:
     "The seed shared by the base and the negative image of (`item_id`, `slot`)."
     return derive_seed('image', item_id, slot)
+
+def negative_image_seed(item_id:str, # the item
+                        slot:int, # perturbation slot
+                        same_prompt:bool, # whether the negative image's prompt equals the base image's
+                       )->int:
+    "The negative image's seed: the base image's, or its own when both prompts are equal (no perturbation)."
+    return derive_seed('image-negative', item_id, slot) if same_prompt else image_seed(item_id, slot)
 
 def images_items_path(run_dir:str|Path)->Path:
     "The image stage's record file in `run_dir`."
@@ -149,7 +156,8 @@ def images_batch(items:Sequence, # `ospo.contrast.ContrastItem`s
     config = config or ImageConfig()
     jobs, status = _jobs(items)
     prompts = [p for item, s in jobs for p in (item.dense_prompts[s], item.dense_negatives[s])]
-    seeds = [image_seed(item.item_id, s) for item, s in jobs for _ in range(2)]
+    seeds = [seed for item, s in jobs for seed in (image_seed(item.item_id, s), negative_image_seed(
+             item.item_id, s, item.dense_prompts[s] == item.dense_negatives[s]))]
     samples = None
     if jobs: samples = generate_images(model, processor, prompts, seeds, config.guidance_scale, config.temperature,
                                        config.top_k, config.top_p, config.rows_per_forward, decode=config.write_png)

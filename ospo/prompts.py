@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 from tqdm import tqdm
 
-from .core import atomic_write, derive_seed, shard, shard_path, stage_path, write_jsonl
+from .core import atomic_write, derive_seed, salted, shard, shard_path, stage_path, write_jsonl
 
 # %% auto #0
 __all__ = ['logger', 'SUB_CATEGORIES', 'T2I_CATEGORIES', 'FAMILIES', 'PERTURB_SLOTS', 'TextSource', 'ELEMENT_FORMAT',
@@ -465,6 +465,7 @@ class PromptConfig:
     max_count:int=4 # largest count in numeracy prompts
     batch_size:int=16 # conversations per text-source call
     template_set:str='janus-pro' # key of `TEMPLATE_SETS`
+    seed:int=0 # salts every sampling seed of the stage (0: the unsalted `derive_seed` values); one per experiment seed
     sampling:SamplingConfig=field(default_factory=lambda: SamplingConfig(temperature=1.0, max_new_tokens=512))
 
     def __post_init__(self):
@@ -504,7 +505,7 @@ def shots_for_step(template:ChatTemplate, # the sub-category's base-prompt templ
     pool = [o for o in accepted if o.step < boundary]
     num_shots = config.num_shots_complex if sub_category == 'complex' else config.num_shots
     if len(pool) < num_shots: return template.shots
-    chosen = random.Random(derive_seed('prompt-shots', sub_category, boundary)).sample(pool, num_shots)
+    chosen = random.Random(derive_seed(salted('prompt-shots', config.seed), sub_category, boundary)).sample(pool, num_shots)
     return tuple((template.query, format_element(o.prompt, o.concepts, o.relation)) for o in chosen)
 
 # %% ../nbs/03_prompts.ipynb #64d295b7
@@ -539,7 +540,7 @@ def _sample_category(source:TextSource, sub_category:str, config:PromptConfig, s
         steps = range(state.step, min(state.step + steps_per_call, next_refresh, max_steps))
         conversation = template.conversation(shots=shots_for_step(template, state.items, state.step, config, sub_category))
         jobs = [(s, k) for s in steps for k in range(config.samples_per_step)]
-        seeds = [derive_seed('prompts', sub_category, s * config.samples_per_step + k) for s, k in jobs]
+        seeds = [derive_seed(salted('prompts', config.seed), sub_category, s * config.samples_per_step + k) for s, k in jobs]
         answers = call_source(source, [conversation] * len(jobs), seeds, **config.sampling.kwargs())
         for (step, _), seed, answer in zip(jobs, seeds, answers):
             if len(state.items) >= quota: break

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.script import call_parse
 from safetensors.torch import load_file, save_file
 from transformers import (GenerationConfig, JanusConfig, JanusForConditionalGeneration, JanusProcessor,
                           JanusVisionConfig, JanusVQVAEConfig, LlamaConfig, PreTrainedTokenizerFast)
@@ -22,17 +24,18 @@ from transformers import (GenerationConfig, JanusConfig, JanusForConditionalGene
 from .model import JANUS_SPECIAL_TOKENS, format_chat, janus_processor, train_janus_tokenizer
 from .sampling import (VQA_SUFFIX, answer_token_ids, generate_images, image_prompts, positions_from_mask,
                            run_language_model, unconditional_ids, vqa_prompt, yes_no)
-from .shapeworld_tasks import task_examples
+from .shapeworld_tasks import dense_prompt, negative_options, task_examples
 from .shapeworld_vq import decode_tokens, encode_scenes, load_shapeworld_vq, shapeworld_asset_dir
-from .world import (CATEGORIES, KIND_CATEGORY, answer_question, check_batch, parse_batch, questions, render_batch,
-                        scene_specs, to_prompt)
+from .world import (CATEGORIES, KIND_CATEGORY, PERTURBATIONS, answer_question, check_batch, parse_batch, questions,
+                        render_batch, scene_specs, to_prompt)
 
 # %% auto #0
-__all__ = ['logger', 'TASKS', 'shapeworld_tokenizer', 'shapeworld_janus_config', 'shapeworld_processor', 'build_shapeworld_janus',
-           'PretrainData', 'build_pretrain_data', 'generation_loss', 'answer_loss', 'PretrainConfig', 'save_checkpoint',
+__all__ = ['logger', 'TASKS', 'CAPTION_REQUEST', 'SHAPEWORLD_RECIPE', 'shapeworld_tokenizer', 'shapeworld_janus_config',
+           'shapeworld_processor', 'build_shapeworld_janus', 'PretrainData', 'caption_prompt', 'build_pretrain_data',
+           'build_judge_pool', 'generation_loss', 'answer_loss', 'PretrainConfig', 'learning_rate', 'save_checkpoint',
            'latest_checkpoint', 'load_checkpoint', 'pretrain', 'ranking_auc', 'bootstrap_ci', 'evaluation_prompts',
            'self_scores', 'evaluate', 'shapeworld_model_dir', 'save_shapeworld_janus', 'load_shapeworld_janus',
-           'pretrain_shapeworld']
+           'PretrainStage', 'pretrain_shapeworld', 'ospo_pretrain_shapeworld']
 
 # %% ../nbs/15_shapeworld_model.ipynb #866d87e0
 logger = logging.getLogger(__name__)
@@ -116,7 +119,7 @@ def build_shapeworld_janus(seed:int=0, # seeds the random LM weights
     return model.eval(), shapeworld_processor(tokenizer)
 
 # %% ../nbs/15_shapeworld_model.ipynb #d017d4ad
-TASKS = ('generation', 'yes_no', 'text') # the pretraining mixture's parts
+TASKS = ('generation', 'yes_no', 'text', 'caption') # the pretraining mixture's parts
 
 @dataclass
 class PretrainData:
@@ -129,36 +132,87 @@ class PretrainData:
     text_prompts:list # token ids of each text-task prompt
     text_targets:list # answer token ids, then EOS
     text_tasks:list # task name of each text example
+    caption_prompt:list=field(default_factory=list) # token ids of the captioning request (64 image placeholders)
+    captions:list=field(default_factory=list) # each generation image's prompt as answer ids, then EOS
 
 def _kind_balanced(n:int, rng:np.random.Generator)->list:
     "`n` training specs: a kind drawn uniformly, then a prompt of that kind."
     pools = [p for p in (scene_specs(k, 'train') for k in KIND_CATEGORY) if p]
     return [pools[k][rng.integers(len(pools[k]))] for k in rng.integers(len(pools), size=n)]
 
-# %% ../nbs/15_shapeworld_model.ipynb #bcc31346
+# %% ../nbs/15_shapeworld_model.ipynb #9ba9293a
+def _answer_ids(tok, texts:list)->list:
+    "Token ids of each answer text, then EOS."
+    return [ids + [tok.eos_token_id] for ids in tok(texts, add_special_tokens=False).input_ids]
+
+def _task_yes_no(processor, vq, examples:list)->tuple:
+    "The yes/no examples of `task_examples` as (prompt ids, image tokens, answer ids), labelled on VQ reconstructions."
+    tok = processor.tokenizer
+    tokens = encode_scenes(vq, render_batch([e.image_prompt for e in examples], [e.image_seed for e in examples]))
+    seen = parse_batch(decode_tokens(vq, tokens))
+    asked = [e.conversation[-1]['content'][1]['text'][:-len(VQA_SUFFIX)] for e in examples]
+    answers = [' Yes' if answer_question(q, o) else ' No' for q, o in zip(asked, seen)]
+    return tok([vqa_prompt(processor, q) for q in asked]).input_ids, tokens, _answer_ids(tok, answers)
+
+CAPTION_REQUEST = 'Describe the image.'
+
+def caption_prompt(processor)->str:
+    "The captioning request about one image, formatted like `ospo.sampling.vqa_prompt` (image expanded to its tokens)."
+    tok, turn = processor.tokenizer, {'role': 'user', 'content': [{'type': 'image'}, {'type': 'text', 'text': CAPTION_REQUEST}]}
+    image = tok.boi_token + tok.image_token * processor.num_image_tokens + tok.eoi_token
+    return format_chat(processor, [turn]).replace(tok.image_token, image, 1)
+
+# %% ../nbs/15_shapeworld_model.ipynb #5f2e1f10
 def build_pretrain_data(processor, # the ShapeWorld processor
                         vq=None, # default: the shipped VQ
                         num_images:int=12000, # generation examples (one fresh layout each)
-                        num_task_prompts:int=2000, # prompts whose text and yes/no examples are drawn
+                        num_task_prompts:int=2000, # prompts whose text (and, for judge='task', yes/no) examples are drawn
                         seed:int=0, # draws prompts, layouts and task examples
+                        judge:str='task', # yes/no pool: 'task' (`task_examples`) or 'contrast' (`build_judge_pool`)
+                        num_judge_prompts:int=3000, # prompts of the 'contrast' pool
+                        dense_share:float=0.0, # share of generation prompts written as a dense paraphrase (`dense_prompt`)
                        )->PretrainData:
-    "Render, VQ-encode and tokenise the three parts of the mixture; yes/no labels are the oracle's on VQ reconstructions."
+    "Render, VQ-encode and tokenise the parts of the mixture; yes/no labels are the oracle's on VQ reconstructions."
+    if judge not in ('task', 'contrast'): raise ValueError(f"judge must be 'task' or 'contrast', got {judge!r}")
     vq, tok, rng = vq or load_shapeworld_vq(), processor.tokenizer, np.random.default_rng(seed)
     specs = _kind_balanced(num_images, rng)
     gen_tokens = encode_scenes(vq, render_batch(specs, [int(x) for x in rng.integers(2 ** 31, size=num_images)]))
     yn, text = [], []
     for i, spec in enumerate(_kind_balanced(num_task_prompts, rng)):
         for e in task_examples(spec, seed * 100003 + i): (yn if e.task == 'yes_no' else text).append(e)
-    yn_tokens = encode_scenes(vq, render_batch([e.image_prompt for e in yn], [e.image_seed for e in yn]))
-    seen = parse_batch(decode_tokens(vq, yn_tokens))
-    asked = [e.conversation[-1]['content'][1]['text'][:-len(VQA_SUFFIX)] for e in yn]
-    answers = [' Yes' if answer_question(q, o) else ' No' for q, o in zip(asked, seen)]
-    answer_ids = lambda texts: [ids + [tok.eos_token_id] for ids in tok(texts, add_special_tokens=False).input_ids]
-    return PretrainData(
-        tok(image_prompts(processor, [to_prompt(s) for s in specs])).input_ids, gen_tokens,
-        tok([vqa_prompt(processor, q) for q in asked]).input_ids, yn_tokens, answer_ids(answers),
-        tok([format_chat(processor, e.conversation) for e in text]).input_ids,
-        answer_ids([' ' + e.target for e in text]), [e.task for e in text])
+    judged = (_task_yes_no(processor, vq, yn) if judge == 'task' else
+              build_judge_pool(processor, vq, num_judge_prompts, seed=seed))
+    dense = np.random.default_rng([seed, 11]).random((num_images, 2))
+    written = [dense_prompt(s, int(d[1] * 64)) if d[0] < dense_share else to_prompt(s) for s, d in zip(specs, dense)]
+    return PretrainData(tok(image_prompts(processor, written)).input_ids, gen_tokens, *judged,
+                        tok([format_chat(processor, e.conversation) for e in text]).input_ids,
+                        _answer_ids(tok, [' ' + e.target for e in text]), [e.task for e in text],
+                        tok(caption_prompt(processor)).input_ids, _answer_ids(tok, [' ' + to_prompt(s) for s in specs]))
+
+# %% ../nbs/15_shapeworld_model.ipynb #1b2e8a1c
+def build_judge_pool(processor, # the ShapeWorld processor
+                     vq=None, # default: the shipped VQ
+                     num_prompts:int=3000, # training prompts whose questions are asked
+                     negatives:int=3, # perturbations rendered per prompt (besides the prompt and one unrelated scene)
+                     seed:int=0,
+                    )->tuple: # (prompt ids, (N, 64) image tokens, answer ids)
+    "Yes/no examples balanced per question: one scene where the oracle says yes and one where it says no."
+    vq, tok, rng = vq or load_shapeworld_vq(), processor.tokenizer, np.random.default_rng([seed, 7])
+    specs, pool, groups = _kind_balanced(num_prompts, rng), scene_specs('all', 'train'), []
+    for spec in specs:
+        options = [p for m in PERTURBATIONS for p in negative_options(spec, m)]
+        picks = rng.choice(len(options), min(negatives, len(options)), replace=False) if options else []
+        groups.append([spec, *(options[j] for j in picks), pool[rng.integers(len(pool))]])
+    flat = [s for g in groups for s in g]
+    tokens = encode_scenes(vq, render_batch(flat, [int(x) for x in rng.integers(2 ** 31, size=len(flat))]))
+    seen, asked, rows, answers = parse_batch(decode_tokens(vq, tokens)), [], [], []
+    for spec, start, group in zip(specs, np.cumsum([0] + [len(g) for g in groups]), groups):
+        for q in questions(spec):
+            said = {a: [start + j for j in range(len(group)) if answer_question(q, seen[start + j]) == a] for a in (True, False)}
+            if not said[True] or not said[False]: continue
+            for a, text in ((True, ' Yes'), (False, ' No')):
+                asked.append(q); rows.append(int(said[a][rng.integers(len(said[a]))])); answers.append(text)
+    return tok([vqa_prompt(processor, q) for q in asked]).input_ids, tokens[rows], _answer_ids(tok, answers)
 
 # %% ../nbs/15_shapeworld_model.ipynb #8da85ec7
 def _left_pad(rows:list, # token id lists
@@ -206,14 +260,18 @@ def answer_loss(model, tokenizer,
 # %% ../nbs/15_shapeworld_model.ipynb #d8eaa381
 @dataclass
 class PretrainConfig:
-    "Pretraining settings (defaults: the shipped checkpoint's)."
+    "Pretraining settings of one stage (defaults: the first stage of `SHAPEWORLD_RECIPE`)."
     lr:float=1e-3
     warmup:int=50 # steps of linear warm-up
+    schedule:str='constant' # after warm-up: 'constant', or 'cosine' decay to `min_lr_ratio * lr` at `max_steps`
+    min_lr_ratio:float=0.1
     weight_decay:float=0.01
     grad_clip:float=1.0 # max global gradient norm
     batch_generation:int=32
     batch_yes_no:int=32
     batch_text:int=16
+    batch_caption:int=0 # image -> prompt rows (dense grounding for the judge); 0 leaves captioning out
+    yes_no_weight:float=1.0 # weight of the yes/no loss in the step's sum
     prompt_dropout:float=0.1 # share of generation rows trained on the unconditional prompt (CFG's branch)
     max_steps:int=100_000
     max_minutes:float=25.0 # wall-time budget of one `pretrain` call
@@ -224,11 +282,23 @@ class PretrainConfig:
     def __post_init__(self):
         for name in ('lr', 'max_minutes', 'grad_clip'):
             if getattr(self, name) <= 0: raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        if not 0 <= self.prompt_dropout < 1:
-            raise ValueError(f"prompt_dropout must be in [0, 1), got {self.prompt_dropout}")
+        if self.schedule not in ('constant', 'cosine'):
+            raise ValueError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
+        for name in ('prompt_dropout', 'min_lr_ratio'):
+            if not 0 <= getattr(self, name) < 1: raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.batch_caption < 0: raise ValueError(f"batch_caption must be >= 0, got {self.batch_caption}")
+        if self.yes_no_weight < 0: raise ValueError(f"yes_no_weight must be >= 0, got {self.yes_no_weight}")
         for name in ('warmup', 'batch_generation', 'batch_yes_no', 'batch_text', 'max_steps', 'checkpoint_every',
                      'log_every', 'threads'):
             if getattr(self, name) < 1: raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+def learning_rate(config:PretrainConfig, step:int, # 0-based step of the stage
+                 )->float:
+    "The learning rate of `step`: linear warm-up, then constant or cosine decay."
+    warm = config.lr * min(1.0, (step + 1) / config.warmup)
+    if config.schedule == 'constant': return warm
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, step / config.max_steps)))
+    return warm * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
 
 # %% ../nbs/15_shapeworld_model.ipynb #e65b680b
 def _trainable(model)->list:
@@ -291,21 +361,26 @@ def _balanced_yes_no(data:PretrainData, tokenizer)->np.ndarray:
     return p / p.sum()
 
 def _step_losses(model, tok, data:PretrainData, config:PretrainConfig, rng:np.random.Generator, yn_p:np.ndarray)->dict:
-    "The three losses of one step's batches."
+    "The losses of one step's batches (captioning only where `config.batch_caption` > 0)."
     g = rng.integers(len(data.gen_prompts), size=config.batch_generation)
     y = rng.choice(len(data.yn_prompts), size=config.batch_yes_no, p=yn_p)
     t = rng.integers(len(data.text_prompts), size=config.batch_text)
     drop = torch.from_numpy(rng.random(config.batch_generation) < config.prompt_dropout)
-    return {'generation': generation_loss(model, tok, [data.gen_prompts[i] for i in g], data.gen_tokens[g], drop),
-            'yes_no': answer_loss(model, tok, [data.yn_prompts[i] for i in y], [data.yn_targets[i] for i in y],
-                                  data.yn_tokens[y]),
-            'text': answer_loss(model, tok, [data.text_prompts[i] for i in t], [data.text_targets[i] for i in t])}
+    out = {'generation': generation_loss(model, tok, [data.gen_prompts[i] for i in g], data.gen_tokens[g], drop),
+           'yes_no': answer_loss(model, tok, [data.yn_prompts[i] for i in y], [data.yn_targets[i] for i in y],
+                                 data.yn_tokens[y]),
+           'text': answer_loss(model, tok, [data.text_prompts[i] for i in t], [data.text_targets[i] for i in t])}
+    if config.batch_caption:
+        c = rng.integers(len(data.captions), size=config.batch_caption)
+        out['caption'] = answer_loss(model, tok, [data.caption_prompt] * len(c), [data.captions[i] for i in c],
+                                     data.gen_tokens[c])
+    return out
 
 # %% ../nbs/15_shapeworld_model.ipynb #faef3967
 def pretrain(model, processor, data:PretrainData,
              config:PretrainConfig|None=None, # default: `PretrainConfig()`
              checkpoint_dir:str|Path|None=None, # resume from its latest checkpoint and write new ones there
-            )->list: # history rows: {step, seconds, generation, yes_no, text} (mean losses per `log_every` steps)
+            )->list: # history rows: {step, seconds, generation, yes_no, text} (mean losses per `log_every` steps; caption where trained)
     "Pretrain the ShapeWorld Janus on the mixture: AdamW, warm-up, clipping; seeded per step and resumable."
     config, tok = config or PretrainConfig(), processor.tokenizer
     torch.set_num_threads(config.threads)
@@ -318,17 +393,17 @@ def pretrain(model, processor, data:PretrainData,
     yn_p, model = _balanced_yes_no(data, tok), model.train()
     start, offset, sums = time.time(), history[-1]['seconds'] if history else 0.0, {t: [] for t in TASKS}
     while step < config.max_steps and time.time() - start < config.max_minutes * 60:
-        for group in optimizer.param_groups: group['lr'] = config.lr * min(1.0, (step + 1) / config.warmup)
+        for group in optimizer.param_groups: group['lr'] = learning_rate(config, step)
         losses = _step_losses(model, tok, data, config, np.random.default_rng([config.seed, step]), yn_p)
         optimizer.zero_grad(set_to_none=True)
-        sum(losses.values()).backward()
+        (sum(losses.values()) + (config.yes_no_weight - 1) * losses['yes_no']).backward()
         torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
         optimizer.step()
         step += 1
         for k, v in losses.items(): sums[k].append(v.item())
         if step % config.log_every == 0:
             history.append({'step': step, 'seconds': round(offset + time.time() - start, 1),
-                            **{k: round(float(np.mean(v)), 4) for k, v in sums.items()}})
+                            **{k: round(float(np.mean(v)), 4) for k, v in sums.items() if v}})
             sums = {t: [] for t in TASKS}
             logger.info('%s', history[-1])
         if checkpoint_dir is not None and step % config.checkpoint_every == 0:
@@ -433,23 +508,66 @@ def load_shapeworld_janus(folder:str|Path|None=None, # a `save_shapeworld_janus`
     model.generation_config = _generation_config(processor.tokenizer)
     return model.to(device).eval(), processor
 
-# %% ../nbs/15_shapeworld_model.ipynb #37fcb8f3
-def pretrain_shapeworld(checkpoint_dir:str|Path, # checkpoints, the processor and the config go here
-                        minutes:float=25.0, # wall-time budget of this call (data building not counted)
-                        config:PretrainConfig|None=None, # default: `PretrainConfig(max_minutes=minutes)`
-                        num_images:int=12000, num_task_prompts:int=2000, # see `build_pretrain_data`
+# %% ../nbs/15_shapeworld_model.ipynb #16b3d0aa
+@dataclass
+class PretrainStage:
+    "One stage of a pretraining recipe."
+    name:str # its checkpoint subfolder
+    config:PretrainConfig
+    judge:str='task' # the yes/no pool of `build_pretrain_data`
+    dense_share:float=0.0 # share of dense paraphrases among generation prompts (the images stage draws from them)
+
+SHAPEWORLD_RECIPE = (
+    PretrainStage('generation', PretrainConfig(max_steps=1726, max_minutes=120)),
+    PretrainStage('judge', PretrainConfig(max_steps=2500, max_minutes=120, batch_yes_no=64, batch_text=8,
+                                          batch_caption=32, yes_no_weight=4.0, schedule='cosine', warmup=20),
+                  judge='contrast',
+                  dense_share=0.5))
+
+# %% ../nbs/15_shapeworld_model.ipynb #5490f834
+def pretrain_shapeworld(checkpoint_dir:str|Path, # one subfolder per stage, the processor and the config go here
+                        stages:tuple=SHAPEWORLD_RECIPE, # `PretrainStage`s run in order
+                        num_images:int=12000, num_task_prompts:int=2000, num_judge_prompts:int=3000, # see `build_pretrain_data`
                         seed:int=0, # model init and data
-                       )->tuple: # (model, processor, history)
-    "Build (or resume) the ShapeWorld Janus and pretrain it for `minutes`, checkpointing into `checkpoint_dir`."
+                       )->tuple: # (model, processor, {stage name: history})
+    "Build (or resume) the ShapeWorld Janus and run the recipe's stages, checkpointing into `checkpoint_dir`."
     checkpoint_dir = Path(checkpoint_dir)
-    config = config or PretrainConfig(max_minutes=minutes, seed=seed)
     if (checkpoint_dir / 'processor').exists(): processor = JanusProcessor.from_pretrained(checkpoint_dir / 'processor')
     else: processor = shapeworld_processor(shapeworld_tokenizer())
     model, _ = build_shapeworld_janus(seed, processor.tokenizer)
     processor.save_pretrained(checkpoint_dir / 'processor')
     model.config.to_json_file(checkpoint_dir / 'config.json')
-    torch.set_num_threads(config.threads)
+    histories, previous = {}, None
+    for stage in stages:
+        folder, last = checkpoint_dir / stage.name, latest_checkpoint(checkpoint_dir / stage.name)
+        state = load_checkpoint(model, last) if last is not None else None
+        if state is not None and state['step'] >= stage.config.max_steps:
+            histories[stage.name], previous = state['history'], last
+            continue
+        if state is None and previous is not None: load_checkpoint(model, previous)
+        torch.set_num_threads(stage.config.threads)
+        start = time.time()
+        data = build_pretrain_data(processor, num_images=num_images, num_task_prompts=num_task_prompts,
+                                   seed=seed, judge=stage.judge, num_judge_prompts=num_judge_prompts,
+                                   dense_share=stage.dense_share)
+        logger.info('stage %s: data built in %.0f s', stage.name, time.time() - start)
+        histories[stage.name] = pretrain(model, processor, data, stage.config, folder)
+        previous = latest_checkpoint(folder)
+    return model.eval(), processor, histories
+
+# %% ../nbs/15_shapeworld_model.ipynb #5944fbbc
+@call_parse
+def ospo_pretrain_shapeworld(out:str='outputs/shapeworld', # checkpoints, the saved model and its evaluation
+                             seed:int=0, # model init and data
+                             threads:int=2, # torch CPU threads
+                            ):
+    "Pretrain the ShapeWorld Janus with `SHAPEWORLD_RECIPE`, save it and print its held-out evaluation."
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(message)s')
+    stages = tuple(replace(s, config=replace(s.config, threads=threads, seed=seed)) for s in SHAPEWORLD_RECIPE)
     start = time.time()
-    data = build_pretrain_data(processor, num_images=num_images, num_task_prompts=num_task_prompts, seed=seed)
-    logger.info('pretraining data built in %.0f s', time.time() - start)
-    return model, processor, pretrain(model, processor, data, config, checkpoint_dir)
+    model, processor, _ = pretrain_shapeworld(Path(out) / 'checkpoints', stages, seed=seed)
+    save_shapeworld_janus(model, processor, Path(out) / 'model')
+    report = evaluate(model, processor)
+    (Path(out) / 'evaluation.json').write_text(json.dumps(report, indent=1))
+    print(f"{time.time() - start:.0f} s; held-out strict accuracy {report['mean']:.3f}, judge AUC {report['auc']:.3f}")
+    for row in report['rows']: print(row)

@@ -22,7 +22,7 @@ from transformers import JanusForConditionalGeneration, JanusProcessor, Trainer,
 
 from .core import read_jsonl
 from .loss import LossConfig, PairLogps, ospo_loss, per_token_logps
-from .sampling import image_prompts, image_token_logits, tokenize_left, unconditional_ids
+from .sampling import guide, image_prompts, image_token_logits, tokenize_left, unconditional_ids
 
 # %% ../nbs/09_train.ipynb #750ecd9f
 logger = logging.getLogger(__name__)
@@ -179,11 +179,12 @@ _TRAIN_RULES = {  # field: (allowed values, check)
     "lora_alpha": ("> 0", lambda v: v > 0), "lora_dropout": ("in [0, 1)", lambda v: 0 <= v < 1),
     "uncond_anchor": (f"'none' or one of {sorted(UNCOND_ANCHORS)}", lambda v: v == "none" or v in UNCOND_ANCHORS),
     "uncond_weight": (">= 0", lambda v: v >= 0), "uncond_share": ("in (0, 1]", lambda v: 0 < v <= 1),
+    "train_guidance": (">= 1", lambda v: v >= 1),
 }
 
 @dataclass
 class OspoTrainingArguments(TrainingArguments, OspoLossArguments):
-    "`TrainingArguments` plus OSPO's loss, LoRA and unconditional-anchor settings, with the paper's defaults."
+    "`TrainingArguments` plus OSPO's loss, LoRA, guidance and unconditional-anchor settings, with the paper's defaults."
     lora_r:int = field(default=64, metadata={"help": "LoRA rank (paper: 64; paper v1/v2: 32)."})
     lora_alpha:float = field(default=128, metadata={"help": "LoRA alpha (paper: 128, i.e. 2 x rank)."})
     lora_dropout:float = field(default=0.05, metadata={"help": "Dropout on the LoRA input (paper: 0.05)."})
@@ -193,6 +194,8 @@ class OspoTrainingArguments(TrainingArguments, OspoLossArguments):
         "help": "Anchor the CFG unconditional branch: 'none' (paper), 'kl' (KL to the base) or 'dropout' (NLL)."})
     uncond_weight:float = field(default=1.0, metadata={"help": "Weight of the unconditional anchor term."})
     uncond_share:float = field(default=0.1, metadata={"help": "Share of each batch's pairs scored unconditionally."})
+    train_guidance:float = field(default=1.0, metadata={
+        "help": "Score the images under guided logits of this scale (1: conditional logits, the paper)."})
     # ospo-method.md §3.4: the paper's optimisation settings as defaults
     learning_rate:float = field(default=1e-5, metadata={"help": "Peak AdamW learning rate (paper: 1e-5)."})
     adam_beta2:float = field(default=0.95, metadata={"help": "AdamW beta2 (paper: 0.95)."})
@@ -274,16 +277,22 @@ class OspoTrainer(Trainer):
 
 # %% ../nbs/09_train.ipynb #f11497c5
 def _stack_rows(inputs:dict, config:LossConfig, args, tokenizer) -> tuple:
-    "Stack the rows of the single forward: chosen, rejected, [perturbed], [unconditional]."
+    "Stack the rows of the single forward: chosen, rejected, [perturbed], [their unconditional twins], [anchor rows]."
     ids, mask, chosen = inputs["input_ids"], inputs["attention_mask"], inputs["chosen_tokens"]
     rows = [(ids, mask, chosen), (ids, mask, inputs["rejected_tokens"])]
     if config.copo_weight > 0:  # ospo-method.md §3.6: the same chosen image under the perturbed prompt
         rows.append((inputs["perturbed_input_ids"], inputs["perturbed_attention_mask"], chosen))
+    if args.train_guidance != 1.0:  # CFG-consistent scoring: every scored row also under the blanked prompt
+        rows += [(unconditional_ids(i, tokenizer), m, t) for i, m, t in rows]
     num_uncond = 0 if args.uncond_anchor == "none" else math.ceil(args.uncond_share * len(ids))
     if num_uncond:  # the CFG unconditional branch: every prompt token but BOS and BOI blanked to padding
         rows.append((unconditional_ids(ids[:num_uncond], tokenizer), mask[:num_uncond], chosen[:num_uncond]))
     input_ids, attention_mask, tokens = (torch.cat(parts) for parts in zip(*rows))
     return input_ids, attention_mask, tokens, num_uncond
+
+def _scored_logits(logits:Tensor, num_uncond:int, guidance:float) -> Tensor:
+    "The logits the loss scores: the scored rows' own (guidance 1) or CFG-combined with their twins."
+    return guide(logits[:len(logits) - num_uncond], guidance)
 
 # %% ../nbs/09_train.ipynb #4ee5a09a
 def _ospo_compute_loss(self, model, inputs:dict, return_outputs:bool=False, num_items_in_batch=None):
@@ -292,13 +301,13 @@ def _ospo_compute_loss(self, model, inputs:dict, return_outputs:bool=False, num_
     tokenizer = self.data_collator.processor.tokenizer
     input_ids, attention_mask, tokens, num_uncond = _stack_rows(inputs, config, args, tokenizer)
     logits = model(input_ids=input_ids, attention_mask=attention_mask, image_tokens=tokens)  # (N, T, V)
-    token_logps = per_token_logps(logits[:len(logits) - num_uncond], tokens[:len(logits) - num_uncond])
+    scored = _scored_logits(logits, num_uncond, args.train_guidance)
+    token_logps = per_token_logps(scored, tokens[:len(scored)])
     chosen_logps, rejected_logps = token_logps[:2 * num_pairs].chunk(2)
     extra = dict(perturbed_token_logps=token_logps[2 * num_pairs:]) if config.copo_weight > 0 else {}
     if config.loss_type == "dpo":
-        pairs = slice(0, 2 * num_pairs)
-        base = self._base_logits(model, input_ids[pairs], attention_mask[pairs], tokens[pairs])
-        ref_chosen, ref_rejected = per_token_logps(base, tokens[pairs]).chunk(2)
+        base = _scored_logits(self._base_logits(model, input_ids, attention_mask, tokens), num_uncond, args.train_guidance)
+        ref_chosen, ref_rejected = per_token_logps(base[:2 * num_pairs], tokens[:2 * num_pairs]).chunk(2)
         extra |= dict(ref_chosen_token_logps=ref_chosen, ref_rejected_token_logps=ref_rejected)
     pair = PairLogps(chosen_logps, rejected_logps, chosen_object_masks=inputs["chosen_object_masks"],
                      rejected_object_masks=inputs["rejected_object_masks"], **extra)

@@ -22,17 +22,21 @@ from PIL import Image
 from .core import atomic_write, derive_seed, read_jsonl, run_resumable, shard, shard_path, stage_path, write_jsonl
 from .images import ImageItem, images_items_path, load_item_tokens
 from .sampling import decode_images, yes_no
+from .shapeworld_vq import decode_tokens
+from .world import check_batch, parse_prompt
 
 # %% auto #0
-__all__ = ['logger', 'SELECTIONS', 'PAIR_SCHEMA_VERSION', 'VqaConfig', 'image_score', 'score_images', 'VqaItem', 'vqa_batch',
-           'select_pair', 'PrefPair', 'build_pairs', 'score_histograms', 'pair_figure', 'pair_images', 'vqa_items_path',
-           'pairs_path', 'run_vqa', 'selection_summary', 'write_pairs', 'scoring_speed']
+__all__ = ['logger', 'SELECTIONS', 'JUDGES', 'ORACLE_QUESTION', 'PAIR_SCHEMA_VERSION', 'VqaConfig', 'image_score', 'score_images',
+           'oracle_scores', 'VqaItem', 'vqa_batch', 'select_pair', 'PrefPair', 'build_pairs', 'score_histograms',
+           'pair_figure', 'pair_images', 'vqa_items_path', 'pairs_path', 'run_vqa', 'selection_summary', 'write_pairs',
+           'scoring_speed']
 
 # %% ../nbs/06_vqa.ipynb #a24da062
 logger = logging.getLogger(__name__)
 
 # %% ../nbs/06_vqa.ipynb #d6d044bd
 SELECTIONS = ('argmax', 'random')
+JUDGES = ('self', 'oracle')
 
 @dataclass
 class VqaConfig:
@@ -42,12 +46,14 @@ class VqaConfig:
     batch_size:int=4 # items per stage batch
     questions_per_forward:int=32 # (image, question) rows per forward pass
     image_input:str='pixels' # 'pixels': decoded images through SigLIP (paper); 'tokens': VQ embeddings
+    judge:str='self' # 'self': the model's own VQA (OSPO); 'oracle': the ShapeWorld pixel oracle (experiment arm)
 
     def __post_init__(self):
         if self.selection not in SELECTIONS:
             raise ValueError(f'selection must be one of {SELECTIONS}, got {self.selection!r}')
         if self.image_input not in ('pixels', 'tokens'):
             raise ValueError(f"image_input must be 'pixels' or 'tokens', got {self.image_input!r}")
+        if self.judge not in JUDGES: raise ValueError(f'judge must be one of {JUDGES}, got {self.judge!r}')
         if not -1 <= self.tau <= 1: raise ValueError(f'tau must be in [-1, 1], got {self.tau}')
         for name in ('batch_size', 'questions_per_forward'):
             if getattr(self, name) < 1: raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}')
@@ -83,6 +89,21 @@ def score_images(model, processor,
         start += len(qs)
     return out
 
+# %% ../nbs/06_vqa.ipynb #fdd79e0b
+ORACLE_QUESTION = 'Does the image show exactly "{prompt}" (ospo.world.check)?' # the oracle's one question
+
+def oracle_scores(model, # a ShapeWorld Janus: its VQ decodes the tokens
+                  prompt:str, # the short base prompt
+                  tokens:torch.Tensor, # (N, T) VQ ids of the images
+                  slots:Sequence|None=None, # perturbation slot of each image
+                 )->list|None: # one `image_score` dict per image (score +1 or -1), or None if `prompt` is unparsed
+    "Judge images with the ShapeWorld pixel oracle: +1 if `ospo.world.check(prompt, image)` holds, else -1."
+    spec = parse_prompt(prompt)
+    if spec is None: return None
+    verdicts = check_batch([spec] * len(tokens), decode_tokens(model.model.vqmodel, tokens.long()))
+    slots = [None] * len(tokens) if slots is None else slots
+    return [image_score([float(v)], [float(not v)], slot) for v, slot in zip(verdicts, slots)]
+
 # %% ../nbs/06_vqa.ipynb #11e61bf6
 @dataclass
 class VqaItem:
@@ -91,15 +112,16 @@ class VqaItem:
     sub_category:str
     t2i_category:str
     prompt:str # short base prompt, the source of the questions
-    questions:list # yes/no questions about the base prompt
+    questions:list # yes/no questions about the base prompt (with the oracle judge: its one check)
     slots:list # drawn slots
     base:list # `image_score` dict of the base image of each slot
     negative:list # `image_score` dict of the negative image of each slot
-    status:str # 'ok' | the image stage's status | 'unreadable_tokens'
+    status:str # 'ok' | the image stage's status | 'unreadable_tokens' | 'judge_failure' (oracle: prompt unparsed)
 
 # %% ../nbs/06_vqa.ipynb #0b8070bf
 def _score_item(item, tokens, model, processor, config):
     ids = torch.cat([tokens['base'], tokens['negative']]).long()
+    if config.judge == 'oracle': return oracle_scores(model, item.prompt, ids, item.slots * 2)
     images = decode_images(model, ids) if config.image_input == 'pixels' else ids
     scores = score_images(model, processor, images, [item.questions] * len(ids), config.image_input,
                           config.questions_per_forward)
@@ -117,8 +139,13 @@ def vqa_batch(items:Sequence, # `ospo.images.ImageItem`s
         tokens = load_item_tokens(run_dir, o) if o.status == 'ok' else None
         status = o.status if o.status != 'ok' else 'unreadable_tokens' if tokens is None else 'ok'
         scores = _score_item(o, tokens, model, processor, config) if status == 'ok' else []
-        records.append(VqaItem(o.item_id, o.sub_category, o.t2i_category, o.prompt, list(o.questions), list(o.slots),
+        if scores is None: status, scores = 'judge_failure', []
+        questions = [ORACLE_QUESTION.format(prompt=o.prompt)] if config.judge == 'oracle' else list(o.questions)
+        records.append(VqaItem(o.item_id, o.sub_category, o.t2i_category, o.prompt, questions, list(o.slots),
                                scores[:len(o.slots)], scores[len(o.slots):], status))
+    failures = sum(r.status == 'judge_failure' for r in records)
+    if failures: logger.warning('%d of %d items: base prompt outside the ShapeWorld grammar, no oracle verdict',
+                                failures, len(records))
     return records
 
 # %% ../nbs/06_vqa.ipynb #74394304
@@ -151,7 +178,7 @@ class PrefPair:
     prompt:str # short base prompt (training condition)
     concepts:list # objects named in step 1
     slot:int # perturbation slot of both images
-    seed:int # the seed both images share
+    seed:int # the chosen image's seed, shared by the rejected one unless both prompts are equal (no perturbation)
     chosen_prompt:str # dense base prompt of the chosen image
     rejected_prompt:str # dense negative prompt of the rejected image
     negative_prompt:str # short negative prompt of the slot
@@ -295,7 +322,8 @@ def write_pairs(run_dir:str|Path, # run folder with merged `images/items.jsonl` 
     vqa_items = read_jsonl(vqa_items_path(run_dir), VqaItem)
     pairs, reasons = build_pairs(vqa_items, read_jsonl(images_items_path(run_dir), ImageItem), run_dir, config)
     write_jsonl(pairs_path(run_dir), pairs)
-    summary = {'config': {'tau': config.tau, 'selection': config.selection}, 'reasons': dict(sorted(reasons.items())),
+    summary = {'config': {'tau': config.tau, 'selection': config.selection, 'judge': config.judge},
+               'reasons': dict(sorted(reasons.items())),
                'by_category': selection_summary(vqa_items, config)}
     atomic_write(stage_path(run_dir, 'vqa', 'summary.json'), json.dumps(summary, indent=1, sort_keys=True))
     if figures: score_histograms(vqa_items, config.tau).savefig(stage_path(run_dir, 'vqa', 'scores.png'), dpi=80)
