@@ -22,9 +22,9 @@ $(VENV)/.installed: settings.ini setup.py
 
 install: $(VENV)/.installed
 
-## The main job on the built-in default model: the whole OSPO loop (2 iterations) on the CPU config; resumes if rerun.
+## The main job on the built-in default model (the ShapeWorld Janus): the whole OSPO loop, 2 iterations, oracle before/after; resumes.
 demo: install
-	$(BIN)/ospo run ospo/assets/configs/cpu-tiny.yaml outputs/run
+	$(BIN)/ospo run shapeworld outputs/run
 	$(BIN)/ospo status outputs/run
 
 ## Every test: library == notebooks, all notebooks (minus `slow`/`gpu` cells unless FLAGS names them), the docs build.
