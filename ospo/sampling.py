@@ -6,8 +6,8 @@
 __all__ = ['logger', 'DEFAULT_SYSTEM_PROMPT', 'VQA_SUFFIX', 'row_generators', 'filter_logits', 'RowNoise', 'sample_next',
            'positions_from_mask', 'run_language_model', 'tokenize_left', 'generate_text', 'image_prompts',
            'unconditional_ids', 'guide', 'decode_images', 'ImageSamples', 'generate_images', 'image_grid',
-           'image_token_logits', 'image_logprobs', 'greedy_image_tokens_uncached', 'answer_token_ids', 'vqa_prompt',
-           'encode_images', 'YesNo', 'answer_distribution', 'yes_no', 'answer_mass']
+           'image_token_logits', 'image_logprobs', 'greedy_image_tokens_uncached', 'answer_token_ids',
+           'image_chat_prompt', 'vqa_prompt', 'encode_images', 'YesNo', 'answer_distribution', 'yes_no', 'answer_mass']
 
 # %% ../nbs/02_sampling.ipynb #746e0a6d
 import inspect
@@ -286,13 +286,17 @@ DEFAULT_SYSTEM_PROMPT = ("You are a helpful language and vision assistant. You a
                          "content that the user provides, and assist the user with a variety of tasks using natural language.")
 VQA_SUFFIX = " Please answer 'yes' or 'no' without explanation."
 
-def vqa_prompt(processor, question:str) -> str:
-    "Format a yes/no `question` about one image, its placeholder expanded to BOI + image tokens + EOI."
+def image_chat_prompt(processor, text:str) -> str:
+    "Format a user turn of one image then `text`, its placeholder expanded to BOI + image tokens + EOI."
     system = [{"role": "system", "content": DEFAULT_SYSTEM_PROMPT}] if processor.use_default_system_prompt else []
-    turn = {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question.strip() + VQA_SUFFIX}]}
+    turn = {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}
     tok = processor.tokenizer
     image = tok.boi_token + tok.image_token * processor.num_image_tokens + tok.eoi_token
     return format_chat(processor, system + [turn]).replace(tok.image_token, image, 1)
+
+def vqa_prompt(processor, question:str) -> str:
+    "Format a yes/no `question` about one image (`image_chat_prompt` with the answer instruction)."
+    return image_chat_prompt(processor, question.strip() + VQA_SUFFIX)
 
 # %% ../nbs/02_sampling.ipynb #2f474412
 @torch.no_grad()

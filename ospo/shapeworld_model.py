@@ -22,7 +22,7 @@ from transformers import (GenerationConfig, JanusConfig, JanusForConditionalGene
                           JanusVisionConfig, JanusVQVAEConfig, LlamaConfig, PreTrainedTokenizerFast)
 
 from .model import JANUS_SPECIAL_TOKENS, format_chat, janus_processor, train_janus_tokenizer
-from .sampling import (VQA_SUFFIX, answer_token_ids, generate_images, image_prompts, positions_from_mask,
+from .sampling import (VQA_SUFFIX, answer_token_ids, generate_images, image_chat_prompt, image_prompts, positions_from_mask,
                            run_language_model, unconditional_ids, vqa_prompt, yes_no)
 from .shapeworld_tasks import dense_prompt, negative_options, task_examples
 from .shapeworld_vq import decode_tokens, encode_scenes, load_shapeworld_vq, shapeworld_asset_dir
@@ -158,9 +158,7 @@ CAPTION_REQUEST = 'Describe the image.'
 
 def caption_prompt(processor)->str:
     "The captioning request about one image, formatted like `ospo.sampling.vqa_prompt` (image expanded to its tokens)."
-    tok, turn = processor.tokenizer, {'role': 'user', 'content': [{'type': 'image'}, {'type': 'text', 'text': CAPTION_REQUEST}]}
-    image = tok.boi_token + tok.image_token * processor.num_image_tokens + tok.eoi_token
-    return format_chat(processor, [turn]).replace(tok.image_token, image, 1)
+    return image_chat_prompt(processor, CAPTION_REQUEST)
 
 # %% ../nbs/15_shapeworld_model.ipynb #5f2e1f10
 def build_pretrain_data(processor, # the ShapeWorld processor
@@ -396,7 +394,7 @@ def pretrain(model, processor, data:PretrainData,
         for group in optimizer.param_groups: group['lr'] = learning_rate(config, step)
         losses = _step_losses(model, tok, data, config, np.random.default_rng([config.seed, step]), yn_p)
         optimizer.zero_grad(set_to_none=True)
-        (sum(losses.values()) + (config.yes_no_weight - 1) * losses['yes_no']).backward()
+        sum(v * (config.yes_no_weight if k == 'yes_no' else 1.0) for k, v in losses.items()).backward()
         torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
         optimizer.step()
         step += 1
@@ -537,14 +535,13 @@ def pretrain_shapeworld(checkpoint_dir:str|Path, # one subfolder per stage, the 
     model, _ = build_shapeworld_janus(seed, processor.tokenizer)
     processor.save_pretrained(checkpoint_dir / 'processor')
     model.config.to_json_file(checkpoint_dir / 'config.json')
-    histories, previous = {}, None
+    histories, previous, held = {}, None, False # held: the model's weights are those of `previous`
     for stage in stages:
         folder, last = checkpoint_dir / stage.name, latest_checkpoint(checkpoint_dir / stage.name)
-        state = load_checkpoint(model, last) if last is not None else None
-        if state is not None and state['step'] >= stage.config.max_steps:
-            histories[stage.name], previous = state['history'], last
+        if last is not None and (state := json.loads((last / 'state.json').read_text()))['step'] >= stage.config.max_steps:
+            histories[stage.name], previous, held = state['history'], last, False
             continue
-        if state is None and previous is not None: load_checkpoint(model, previous)
+        if last is None and previous is not None and not held: load_checkpoint(model, previous)  # else `pretrain` resumes
         torch.set_num_threads(stage.config.threads)
         start = time.time()
         data = build_pretrain_data(processor, num_images=num_images, num_task_prompts=num_task_prompts,
@@ -552,7 +549,8 @@ def pretrain_shapeworld(checkpoint_dir:str|Path, # one subfolder per stage, the 
                                    dense_share=stage.dense_share)
         logger.info('stage %s: data built in %.0f s', stage.name, time.time() - start)
         histories[stage.name] = pretrain(model, processor, data, stage.config, folder)
-        previous = latest_checkpoint(folder)
+        previous, held = latest_checkpoint(folder), True
+    if previous is not None and not held: load_checkpoint(model, previous)
     return model.eval(), processor, histories
 
 # %% ../nbs/15_shapeworld_model.ipynb #5944fbbc

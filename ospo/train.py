@@ -306,7 +306,8 @@ def _ospo_compute_loss(self, model, inputs:dict, return_outputs:bool=False, num_
     chosen_logps, rejected_logps = token_logps[:2 * num_pairs].chunk(2)
     extra = dict(perturbed_token_logps=token_logps[2 * num_pairs:]) if config.copo_weight > 0 else {}
     if config.loss_type == "dpo":
-        base = _scored_logits(self._base_logits(model, input_ids, attention_mask, tokens), num_uncond, args.train_guidance)
+        rows = slice(0, len(input_ids) - num_uncond)  # the base model scores the scored rows (and twins), not the anchor
+        base = guide(self._base_logits(model, input_ids[rows], attention_mask[rows], tokens[rows]), args.train_guidance)
         ref_chosen, ref_rejected = per_token_logps(base[:2 * num_pairs], tokens[:2 * num_pairs]).chunk(2)
         extra |= dict(ref_chosen_token_logps=ref_chosen, ref_rejected_token_logps=ref_rejected)
     pair = PairLogps(chosen_logps, rejected_logps, chosen_object_masks=inputs["chosen_object_masks"],
