@@ -137,10 +137,13 @@ def negative_conversation(item:PromptItem, # the base prompt
                           slot:int, # perturbation slot, 0..2 (picks the transformation)
                           templates, # an `ospo.prompts.TemplateSet`
                          )->list: # chat turns
-    "The perturbation request for `slot` of `item`."
+    "The perturbation request for `slot` of `item`, with its family's hint (and relation, drawn per item and slot)."
     method = PERTURB_SLOTS[item.sub_category][slot]
-    return templates.perturb[FAMILIES[item.sub_category]].conversation(prompt=item.prompt, method=method,
-                                                                       rule=TRANSFORMATIONS[method])
+    template = templates.perturb[FAMILIES[item.sub_category]]
+    choices = template.relations or ('',)
+    relation = choices[derive_seed('negative-relation', item.item_id, slot) % len(choices)]
+    return template.conversation(prompt=item.prompt, method=method, rule=TRANSFORMATIONS[method], relation=relation,
+                                 hint=template.hints.get(method, '').format(relation=relation))
 
 # %% ../nbs/04_contrast.ipynb #05721d04
 def dense_conversation(item:PromptItem, # the base prompt

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.resources
 import json
 import logging
 import os
@@ -19,8 +20,8 @@ from tqdm import tqdm
 
 # %% auto #0
 __all__ = ['logger', 'atomic_write', 'to_record', 'from_record', 'read_jsonl', 'write_jsonl', 'append_jsonl', 'repair_jsonl',
-           'safe_id', 'derive_seed', 'salted', 'stage_path', 'shard', 'shard_path', 'item_key', 'merge_shards',
-           'run_resumable']
+           'safe_id', 'chat_message', 'message_text', 'derive_seed', 'salted', 'asset_path', 'stage_path', 'shard',
+           'shard_path', 'item_key', 'merge_shards', 'run_resumable']
 
 # %% ../nbs/00_core.ipynb #9987e289
 logger = logging.getLogger(__name__)
@@ -135,6 +136,19 @@ def safe_id(value:str, # id to check
                          'at most 128 characters)')
     return value
 
+# %% ../nbs/00_core.ipynb #beb481cb
+def chat_message(role:str, # 'system', 'user' or 'assistant'
+                 text:str, # the message's text
+                )->dict:
+    "A chat message in the checkpoint's form: its content is a list holding one text part."
+    return {'role': role, 'content': [{'type': 'text', 'text': text}]}
+
+def message_text(message:dict)->str:
+    "The text of a message: its text parts joined by spaces (a string `content` is returned as it is)."
+    content = message['content']
+    if isinstance(content, str): return content
+    return ' '.join(part['text'] for part in content if part.get('type') == 'text')
+
 # %% ../nbs/00_core.ipynb #11a72bf9
 def derive_seed(stage:str, # stage name, e.g. 'negative'
                 item_id:str|int, # item (or category) the sample belongs to
@@ -150,6 +164,12 @@ def salted(stage:str, # stage name passed to `derive_seed`
           )->str:
     "The stage name `derive_seed` should use under run seed `seed`."
     return stage if seed == 0 else f'{stage}@{seed}'
+
+# %% ../nbs/00_core.ipynb #1c7ab361
+def asset_path(*parts:str, # sub-folders and file name below `ospo/assets`
+              )->Path:
+    "The path of a file shipped with the package in `ospo/assets` (templates, configs, the ShapeWorld model)."
+    return Path(str(importlib.resources.files('ospo'))).joinpath('assets', *parts)
 
 # %% ../nbs/00_core.ipynb #b2fddf1d
 def stage_path(run_dir:str|Path, # root folder of one run (one iteration)

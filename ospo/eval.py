@@ -406,13 +406,15 @@ def score_images(judge, judge_processor, # the yes/no judge: a Janus model and i
                  item_ids:list, # one id per image
                  questions=prompt_questions, # `EvalPrompt` -> list of yes/no questions
                  batch_size:int=32, # questions per forward pass
+                 answer_rule:str='max', # how the answer spellings combine (`ospo.sampling.answer_token_ids`)
                 )->list: # `ImageScore`s
     "Score each image by its prompt's yes/no questions (and the ShapeWorld oracle where it applies)."
     asked = [questions(p) for p in prompts]
     if not all(asked): raise ValueError('Every prompt needs at least one question')
     flat = [q for qs in asked for q in qs]
     index = [i for i, qs in enumerate(asked) for _ in qs]
-    scores = yes_no(judge, judge_processor, images, flat, image_index=index, batch_size=batch_size).score.numpy()
+    scores = yes_no(judge, judge_processor, images, flat, image_index=index, batch_size=batch_size,
+                    answer_rule=answer_rule).score.numpy()
     oracle = _oracle(prompts, images)
     out, start = [], 0
     for i, (p, qs) in enumerate(zip(prompts, asked)):
@@ -438,6 +440,7 @@ def score_folder(judge, judge_processor, # the yes/no judge: a Janus model and i
                  questions=prompt_questions, # `EvalPrompt` -> list of yes/no questions
                  images_per_batch:int=16, # images judged per `yes_no` call
                  progress:bool=True,
+                 answer_rule:str='max', # how the answer spellings combine (`ospo.sampling.answer_token_ids`)
                 )->list: # `ImageScore`s, one per image (tile)
     "Check the layout of `out_dir`, then judge each of its images."
     problems = check_layout(benchmark, out_dir, categories, limit, images_per_prompt)
@@ -449,7 +452,8 @@ def score_folder(judge, judge_processor, # the yes/no judge: a Janus model and i
         chunk = units[i:i + images_per_batch]
         cache = {f.path: read_tiles(Path(out_dir) / f.path, len(f.image_indices)) for _, _, f in chunk}
         images = [cache[f.path][int(item.rsplit('#', 1)[1])] for _, item, f in chunk]
-        records += score_images(judge, judge_processor, [c[0] for c in chunk], images, [c[1] for c in chunk], questions)
+        records += score_images(judge, judge_processor, [c[0] for c in chunk], images, [c[1] for c in chunk], questions,
+                               answer_rule=answer_rule)
     if scores_file is not None: write_jsonl(scores_file, records)
     return records
 
@@ -534,6 +538,7 @@ def run_eval(model:str, # 'tiny', '1b', '7b' or a model folder (a run's merged i
              categories:list|None=None, limit:int|None=None, images_per_prompt:int|None=None,
              batch_size:int=16, score:bool=True, judge:str|None=None, # judge model (default: the evaluated model)
              dtype:str='bfloat16', sampling:SamplingArgs|None=None, progress:bool=True,
+             answer_rule:str='max', # the judge's yes/no rule: 'max' (official) or 'sum' (`ospo.sampling.answer_token_ids`)
             )->dict: # {benchmark: generation counts (and the summary when scored)}
     "Generate benchmark folders for `model`, score them with a self-VQA judge, and compare all runs in `out`."
     for b in benchmarks: check_benchmark(b)
@@ -550,7 +555,8 @@ def run_eval(model:str, # 'tiny', '1b', '7b' or a model folder (a run's merged i
     judge_net, judge_proc = (net, proc) if judge is None else _load(judge, dtype, device)
     summaries = {}
     for b in benchmarks:
-        records = score_folder(judge_net, judge_proc, b, run / b, wanted[b], limit, images_per_prompt, run / 'self_vqa' / f'{b}.jsonl', progress=progress)
+        records = score_folder(judge_net, judge_proc, b, run / b, wanted[b], limit, images_per_prompt, run / 'self_vqa' / f'{b}.jsonl', progress=progress,
+                               answer_rule=answer_rule)
         summaries[b] = results[b]['summary'] = summarize(records)
     atomic_write(run / 'self_vqa' / 'summary.json', json.dumps(summaries, indent=1))
     compare_all(out)
@@ -579,8 +585,9 @@ def ospo_eval(model:str='tiny', # 'tiny', '1b', '7b' or a model folder (e.g. a r
               no_score:bool=False, # only generate
               judge:str=None, # self-VQA judge model (default: the evaluated model)
               dtype:str='bfloat16', # model dtype for real checkpoints
+              answer_rule:str='max', # the judge's yes/no rule: 'max' (official) or 'sum' (every single-token spelling)
              ):
     "Generate T2I-CompBench / GenEval / DPG-Bench folders in their official layouts, self-VQA score and compare runs."
     split = lambda s: None if s is None else [o.strip() for o in s.split(',') if o.strip()]
     return run_eval(model, out, split(benchmarks), run_name, split(categories), limit, images_per_prompt, batch_size,
-                    not no_score, judge, dtype)
+                    not no_score, judge, dtype, answer_rule=answer_rule)

@@ -49,17 +49,15 @@ def smooth_mask(masks:Tensor, # (B, h, w) binary object masks (bool, int or floa
                 kernel_size:int=5, # side of the Gaussian kernel (odd)
                 sigma:float=1.0, # its standard deviation, in grid cells
                 mask_gamma:float=1.0, # exponent applied after normalisation; > 1 sharpens, < 1 widens
-               ) -> Tensor: # (B, h, w) float32 soft masks in [0, 1]; all 0 for a constant mask
-    "Gaussian-smooth `masks` (zero padding), min-max normalise each one to [0, 1], raise to `mask_gamma`."
+               ) -> Tensor: # (B, h, w) float32 soft masks in [0, 1]; all 0 for an all-0 mask
+    "Gaussian-smooth `masks` (zero padding), min-max normalise each one (+1e-8 as officially), raise to `mask_gamma`."
     if not mask_gamma > 0: raise ValueError(f"mask_gamma must be > 0, got {mask_gamma!r}")
-    # ospo-method.md §3.2 (the object weights of arXiv 2506.02015 v3): 5x5 Gaussian, sigma 1, zero padding
-    binary = masks.to(torch.float32).flatten(1)  # (B, h*w)
-    kernel = gaussian_kernel(kernel_size, sigma).to(binary.device)[None, None]
+    # the object weights of arXiv 2506.02015 v3 as the official code (KU-AGI/OSPO) computes them: 5x5 Gaussian,
+    # sigma 1, zero padding, then (x - min) / (max - min + 1e-8) per image, then ** mask_gamma
+    kernel = gaussian_kernel(kernel_size, sigma).to(masks.device)[None, None]
     smoothed = F.conv2d(masks.to(torch.float32)[:, None], kernel, padding=kernel_size // 2).flatten(1)
     low, high = smoothed.amin(1, keepdim=True), smoothed.amax(1, keepdim=True)
-    informative = (binary.amax(1, keepdim=True) > binary.amin(1, keepdim=True)) & (high > low)
-    scaled = (smoothed - low) / (high - low).clamp_min(torch.finfo(torch.float32).tiny)
-    return torch.where(informative, scaled, 0.0).pow(mask_gamma).view(masks.shape)
+    return ((smoothed - low) / (high - low + 1e-8)).pow(mask_gamma).view(masks.shape)
 
 # %% ../nbs/08_loss.ipynb #19f4f457
 def token_weights(smoothed:Tensor, # (B, h, w) soft masks from `smooth_mask`

@@ -16,28 +16,36 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from skimage.filters import threshold_otsu
 
 from .core import atomic_write, read_jsonl, run_resumable, shard, shard_path, stage_path, write_jsonl
 from .sampling import image_prompts, positions_from_mask, run_language_model
 from .vqa import PAIR_SCHEMA_VERSION, PrefPair, pair_figure, pair_images, pairs_path
 
 # %% auto #0
-__all__ = ['logger', 'MaskConfig', 'middle_layers', 'otsu_threshold', 'object_mask', 'concept_spans', 'eager_attention',
-           'image_text_attention', 'MaskItem', 'pair_masks', 'masks_items_path', 'dataset_path', 'run_masks',
-           'write_dataset']
+__all__ = ['logger', 'OFFICIAL_SKIP_LAYERS', 'MaskConfig', 'middle_layers', 'mask_layers', 'object_mask', 'concept_spans',
+           'eager_attention', 'image_text_attention', 'MaskItem', 'pair_masks', 'masks_items_path', 'dataset_path',
+           'run_masks', 'write_dataset']
 
 # %% ../nbs/07_masks.ipynb #ca9b530f
 logger = logging.getLogger(__name__)
 
 # %% ../nbs/07_masks.ipynb #09730f01
+_MASK_CHOICES = {'object_tokens': ('head', 'phrase'), 'layer_window': ('official', 'fraction')}
+
 @dataclass
 class MaskConfig:
     "Settings of the object-mask stage."
-    scaler:float=0.8 # the mask keeps values > scaler x Otsu threshold (reference: 0.8; UniTok 0.7)
-    skip_fraction:float=1 / 6 # share of layers left out at each end (reference: 5 of 30)
+    scaler:float=0.8 # the mask keeps values > scaler x Otsu threshold (official: 0.8; UniTok 0.7)
+    object_tokens:str='head' # 'head': each concept's last word (official, spaCy nouns); 'phrase': all its words
+    layer_window:str='official' # 'official': layers not in `OFFICIAL_SKIP_LAYERS`; 'fraction': see `skip_fraction`
+    skip_fraction:float=1 / 6 # with layer_window 'fraction': share of layers left out at each end (5 of 30)
     batch_size:int=8 # pairs per stage batch (each pair is one forward of 2 rows)
 
     def __post_init__(self):
+        for name, allowed in _MASK_CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f'{name} must be one of {allowed}, got {getattr(self, name)!r}')
         if not 0 < self.scaler <= 2: raise ValueError(f'scaler must be in (0, 2], got {self.scaler}')
         if not 0 <= self.skip_fraction < 0.5:
             raise ValueError(f'skip_fraction must be in [0, 0.5), got {self.skip_fraction}')
@@ -51,33 +59,34 @@ def middle_layers(num_layers:int, # depth of the language model
     skip = min(int(round(num_layers * skip_fraction)), (num_layers - 1) // 2)
     return list(range(skip, num_layers - skip))
 
-# %% ../nbs/07_masks.ipynb #b7f6fa7a
-def otsu_threshold(values:np.ndarray, # any shape; flattened
-                  )->float: # midway between the two classes
-    "Otsu's threshold: the split of `values` that maximises the between-class variance."
-    x = np.sort(np.asarray(values, dtype=np.float64).ravel())
-    if x.size == 0: raise ValueError('otsu_threshold needs at least one value')
-    cut = np.flatnonzero(np.diff(x) > 0)  # the lower class is x[:i + 1]
-    if cut.size == 0: return float(x[0])
-    total, below = np.cumsum(x), cut + 1
-    mean_low = total[cut] / below
-    mean_high = (total[-1] - total[cut]) / (x.size - below)
-    between = below * (x.size - below) * (mean_low - mean_high) ** 2
-    best = np.flatnonzero(between >= between.max() * (1 - 1e-9))[0]  # (near-)ties: the lowest split
-    return float((x[cut[best]] + x[cut[best] + 1]) / 2)
+# %% ../nbs/07_masks.ipynb #4dfd760e
+OFFICIAL_SKIP_LAYERS = (0, 1, 2, 3, 4, 25, 26, 27, 28, 29) # the official code's `skip_layer_idx`
+
+def mask_layers(num_layers:int, # depth of the language model
+                config:MaskConfig|None=None, # supplies `layer_window` (and `skip_fraction`)
+               )->list: # layer indices whose attention is averaged
+    "The language-model layers whose attention makes the masks, chosen by `config.layer_window`."
+    config = config or MaskConfig()
+    if config.layer_window == 'fraction': return middle_layers(num_layers, config.skip_fraction)
+    layers = [i for i in range(num_layers) if i not in OFFICIAL_SKIP_LAYERS]
+    if not layers:
+        raise ValueError(f"layer_window 'official' keeps no layer of a {num_layers}-layer model (it skips layers "
+                         f"{list(OFFICIAL_SKIP_LAYERS)}); set masks: {{layer_window: fraction}} "
+                         f"(MaskConfig(layer_window='fraction'))")
+    return layers
 
 # %% ../nbs/07_masks.ipynb #95af462a
 def object_mask(maps:np.ndarray, # (K, T) attention of the T image tokens to each of K objects
                 scaler:float=0.8, # keep values > scaler x Otsu threshold
                )->np.ndarray: # (T,) uint8 0/1 mask
-    "Binary object mask: per-object min-max, Otsu threshold x `scaler`, OR over objects."
-    maps = np.atleast_2d(np.asarray(maps, dtype=np.float64))
+    "Binary object mask: per-object min-max (float32), scikit-image's Otsu threshold x `scaler`, OR over objects."
+    maps = np.atleast_2d(np.asarray(maps, dtype=np.float32))
     mask = np.zeros(maps.shape[1], dtype=bool)
     for values in maps:
-        span = values.max() - values.min()
-        if span <= 0: continue
-        normalised = (values - values.min()) / span
-        mask |= normalised > scaler * otsu_threshold(normalised)
+        low, high = values.min(), values.max()
+        if high <= low: continue  # a constant map marks nothing
+        normalised = (values - low) / (high - low)
+        mask |= normalised > scaler * threshold_otsu(normalised)
     return mask.astype(np.uint8)
 
 # %% ../nbs/07_masks.ipynb #d408c34a
@@ -92,17 +101,22 @@ def concept_spans(offsets:Sequence, # (start, end) characters of each token of `
                   text:str, # the tokenised text, which contains `prompt`
                   prompt:str, # the short base prompt
                   concepts:Sequence, # objects named in step 1
+                  object_tokens:str='head', # 'head': the concept's last word only (official); 'phrase': all its words
                  )->list: # token positions per concept ([] if not found)
-    "Token positions of each concept's words in `prompt`, located inside `text`."
-    base = text.find(prompt.strip())
+    "Token positions of each concept's head noun (or whole phrase) in `prompt`, located inside `text`."
+    if object_tokens not in _MASK_CHOICES['object_tokens']:
+        raise ValueError(f"object_tokens must be one of {_MASK_CHOICES['object_tokens']}, got {object_tokens!r}")
+    prompt = prompt.strip()
+    base = text.find(prompt)
     if base < 0: raise ValueError(f'prompt {prompt!r} not found in the tokenised text')
     spans = []
     for concept in concepts:
         words = concept.split()
-        span = _find_words(prompt.strip(), concept) or (_find_words(prompt.strip(), words[-1]) if words else None)
+        span = _find_words(prompt, concept) or (_find_words(prompt, words[-1]) if words else None)
         if span is None:
             spans.append([])
             continue
+        if object_tokens == 'head': span = (span[1] - len(prompt[span[0]:span[1]].split()[-1]), span[1])
         start, end = base + span[0], base + span[1]
         spans.append([i for i, (s, e) in enumerate(offsets) if e > s and s < end and e > start])
     return spans
@@ -162,11 +176,11 @@ def pair_masks(pair:PrefPair, # one pair (its prompt, concepts and tokens)
     config = config or MaskConfig()
     text = image_prompts(processor, [pair.prompt])[0]
     offsets = processor.tokenizer(text, return_offsets_mapping=True).offset_mapping
-    spans = concept_spans(offsets, text, pair.prompt, pair.concepts)
+    spans = concept_spans(offsets, text, pair.prompt, pair.concepts, config.object_tokens)
     found = [(c, s) for c, s in zip(pair.concepts, spans) if s]
     missing = [c for c, s in zip(pair.concepts, spans) if not s]
     if not found: return MaskItem(pair.item_id, [], missing, pair.grid_size, None, None, 'no_object_span')
-    layers = middle_layers(len(model.model.language_model.layers), config.skip_fraction)
+    layers = mask_layers(len(model.model.language_model.layers), config)
     tokens = torch.tensor([pair.chosen_tokens, pair.rejected_tokens])
     attention = image_text_attention(model, processor, pair.prompt, tokens, layers).numpy()  # (2, T, L)
     masks = [object_mask(np.stack([a[:, s].mean(1) for _, s in found]), config.scaler).tolist() for a in attention]

@@ -16,17 +16,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+import yaml
 from tqdm import tqdm
 
-from .core import atomic_write, derive_seed, salted, shard, shard_path, stage_path, write_jsonl
+from .core import (asset_path, atomic_write, chat_message, derive_seed, message_text, salted, shard, shard_path,
+                       stage_path, write_jsonl)
 
 # %% auto #0
 __all__ = ['logger', 'SUB_CATEGORIES', 'T2I_CATEGORIES', 'FAMILIES', 'PERTURB_SLOTS', 'TextSource', 'ELEMENT_FORMAT',
            'TRANSFORMATIONS', 'TEMPLATE_SETS', 'TEMPLATE_SET_MODULES', 'NUMBER_WORDS', 'DEFAULT_QUOTAS', 'call_source',
            'scripted_source', 'model_source', 'SamplingConfig', 'ChatTemplate', 'TemplateSet', 'format_element',
-           'get_template_set', 'ParseError', 'first_answer', 'clean_text', 'norm_key', 'counts_in', 'parse_element',
-           'PromptConfig', 'PromptItem', 'shots_for_step', 'CategoryState', 'prompt_items_path',
-           'generate_base_prompts', 'prompt_summary']
+           'load_template_set', 'register_template_set', 'template_set_names', 'get_template_set', 'ParseError',
+           'first_answer', 'clean_text', 'norm_key', 'counts_in', 'parse_element', 'PromptConfig', 'PromptItem',
+           'shots_for_step', 'CategoryState', 'prompt_items_path', 'generate_base_prompts', 'prompt_summary']
 
 # %% ../nbs/03_prompts.ipynb #ffdc0ec8
 logger = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ def scripted_source(answers:Sequence|dict, # answers to choose from, or {last us
         key = json.dumps(conversation, sort_keys=True, ensure_ascii=False)
         return options[derive_seed('scripted', key, seed) % len(options)]
     def source(conversations, seeds, **sampling):
-        if isinstance(answers, dict): return [pick(answers.get(c[-1]['content'], default), c, s)
+        if isinstance(answers, dict): return [pick(answers.get(message_text(c[-1]), default), c, s)
                                               for c, s in zip(conversations, seeds)]
         return [pick(list(answers), c, s) for c, s in zip(conversations, seeds)]
     return source
@@ -119,15 +121,17 @@ class SamplingConfig:
 class ChatTemplate:
     "A few-shot chat prompt: system prompt, example turns and a query with `{fields}`."
     system:str # system prompt ('' for none)
-    shots:tuple # ((user, assistant), ...) worked examples
+    shots:tuple # ((user, assistant), ...) worked examples; they may use the query's fields (e.g. `{relation}`)
     query:str # last user turn, formatted with the fields
+    hints:dict=field(default_factory=dict) # perturbation only: transformation -> extra sentence of the query
+    relations:tuple=() # perturbation only: the relations one of which the worked example uses, drawn per item
 
     def conversation(self, shots:Sequence|None=None, **fields)->list:
         "Render as a list of chat turns, with `shots` in place of the built-in examples if given."
-        turns = [{'role': 'system', 'content': self.system}] if self.system else []
-        for user, assistant in (self.shots if shots is None else shots):
-            turns += [{'role': 'user', 'content': user}, {'role': 'assistant', 'content': assistant}]
-        return turns + [{'role': 'user', 'content': self.query.format(**fields)}]
+        turns = [chat_message('system', self.system)] if self.system else []
+        examples = [(u.format(**fields), a.format(**fields)) for u, a in self.shots] if shots is None else shots
+        for user, assistant in examples: turns += [chat_message('user', user), chat_message('assistant', assistant)]
+        return turns + [chat_message('user', self.query.format(**fields))]
 
 # %% ../nbs/03_prompts.ipynb #a0d339ea
 @dataclass(frozen=True)
@@ -156,235 +160,51 @@ def format_element(prompt:str, concepts:Sequence, relation:str)->str:
     "Write a base prompt in the structured answer format of the element templates."
     return ELEMENT_FORMAT.format(prompt=prompt, concepts=', '.join(concepts), relation=relation)
 
-# %% ../nbs/03_prompts.ipynb #33230faa
-_ELEMENT_SPECS = {  # sub-category -> (what to write, example answers as (prompt, concepts, relation))
-    'color1': ('one object described by a colour word (red, orange, yellow, green, blue, navy, purple, pink, brown, '
-               'white, black)', [('a blue bench', ['blue bench'], '(blue bench)'),
-                                 ('a purple umbrella', ['purple umbrella'], '(purple umbrella)'),
-                                 ('an orange backpack', ['orange backpack'], '(orange backpack)')]),
-    'color2': ('two objects, each described by a different colour word',
-               [('a blue bench and a green car', ['blue bench', 'green car'], '(blue bench, and, green car)'),
-                ('a yellow kite and a red barn', ['yellow kite', 'red barn'], '(yellow kite, and, red barn)'),
-                ('a white mug and a black laptop', ['white mug', 'black laptop'], '(white mug, and, black laptop)')]),
-    'shape1': ('one object described by a shape or size word (round, square, oval, triangular, rectangular, '
-               'circular, big, small, tall)', [('a triangular road sign', ['triangular road sign'], '(triangular road sign)'),
-                                               ('an oval rug', ['oval rug'], '(oval rug)'),
-                                               ('a tall vase', ['tall vase'], '(tall vase)')]),
-    'shape2': ('two objects, each described by a shape or size word',
-               [('a big elephant and a small spider', ['big elephant', 'small spider'], '(big elephant, and, small spider)'),
-                ('a circular ceiling fan and a triangular air vent', ['circular ceiling fan', 'triangular air vent'],
-                 '(circular ceiling fan, and, triangular air vent)'),
-                ('a rectangular table and a round chair', ['rectangular table', 'round chair'],
-                 '(rectangular table, and, round chair)')]),
-    'texture1': ('one object described by a material or texture word (wooden, metallic, plastic, glass, leather, '
-                 'fluffy, rubber, fabric)', [('a plastic toy', ['plastic toy'], '(plastic toy)'),
-                                             ('a wooden spoon', ['wooden spoon'], '(wooden spoon)'),
-                                             ('a metallic helmet', ['metallic helmet'], '(metallic helmet)')]),
-    'texture2': ('two objects, each described by a different material or texture word',
-                 [('a wooden desk and a leather bag', ['wooden desk', 'leather bag'], '(wooden desk, and, leather bag)'),
-                  ('a glass vase and a fluffy pillow', ['glass vase', 'fluffy pillow'], '(glass vase, and, fluffy pillow)'),
-                  ('a rubber ball and a metal bucket', ['rubber ball', 'metal bucket'], '(rubber ball, and, metal bucket)')]),
-    '2D_spatial': ('two objects in a 2D relation (on the top of, on the bottom of, on the left of, on the right of, '
-                   'on side of, next to)', [('a balloon on the top of a giraffe', ['balloon', 'giraffe'],
-                                             '(balloon, on the top of, giraffe)'),
-                                            ('a lamp on the left of a sofa', ['lamp', 'sofa'], '(lamp, on the left of, sofa)'),
-                                            ('a dog on the right of a bicycle', ['dog', 'bicycle'],
-                                             '(dog, on the right of, bicycle)')]),
-    '3D_spatial': ('two objects in a depth relation (in front of, behind, hidden by)',
-                   [('a cat in front of a television', ['cat', 'television'], '(cat, in front of, television)'),
-                    ('a car hidden by a truck', ['car', 'truck'], '(car, hidden by, truck)'),
-                    ('a tree behind a house', ['tree', 'house'], '(tree, behind, house)')]),
-    'numeracy1': ('a number word (one to four) and one kind of object',
-                  [('four goldfish', ['goldfish'], '(four, goldfish)'), ('three apples', ['apples'], '(three, apples)'),
-                   ('two candles', ['candles'], '(two, candles)')]),
-    'numeracy2': ('two kinds of objects, each with a number word (one to four)',
-                  [('one vase and three kites', ['vase', 'kites'], '(one, vase), (three, kites)'),
-                   ('two dogs and four balls', ['dogs', 'balls'], '(two, dogs), (four, balls)'),
-                   ('three cups and one teapot', ['cups', 'teapot'], '(three, cups), (one, teapot)')]),
-    'non-spatial': ('people, animals or objects linked by an action (wear, watch, hold, talk to, play, walk with, '
-                    'sit on, look at)', [('Two friends are watching a movie together.', ['friends', 'movie'],
-                                          '(friends, watching, movie)'),
-                                         ('A chef is talking to a waiter.', ['chef', 'waiter'], '(chef, talking to, waiter)'),
-                                         ('A boy sits on a bench and reads a book.', ['boy', 'bench', 'book'],
-                                          '(boy, sits on, bench), (boy, reads, book)')]),
-    'complex': ('two or more objects with colour, shape or material words, linked by a spatial relation or an action',
-                [('The fluffy white cat sat next to the black leather couch.', ['fluffy white cat', 'black leather couch'],
-                  '(cat, next to, couch)'),
-                 ('A small wooden boat floats in front of a tall stone lighthouse.', ['small wooden boat',
-                  'tall stone lighthouse'], '(boat, in front of, lighthouse)'),
-                 ('Two red apples lie on the left of a round glass bowl.', ['red apples', 'round glass bowl'],
-                  '(apples, on the left of, bowl)'),
-                 ('A young woman in a green coat walks a brown dog past a yellow taxi.', ['young woman', 'green coat',
-                  'brown dog', 'yellow taxi'], '(woman, wears, coat), (woman, walks, dog), (dog, past, taxi)'),
-                 ('The shiny metal kettle sits behind three ceramic cups.', ['shiny metal kettle', 'ceramic cups'],
-                  '(kettle, behind, cups)')])}
-
-# %% ../nbs/03_prompts.ipynb #c9b320bf
-_ELEMENT_SYSTEM = ('You write short, natural prompts for a text-to-image model. Each prompt is a concrete, visual scene '
-                   'a photographer could shoot. Answer in one line: ' + ELEMENT_FORMAT.format(
-                       prompt='<the prompt>', concepts='<objects with their attributes>', relation='(<subject>, <relation>, <object>)'))
-
-def _element_templates(specs:dict, system:str, num_shots:int|None=None)->dict:
-    "Build one base-prompt template per sub-category from `specs`."
-    out = {}
-    for category, (what, examples) in specs.items():
-        ask = f'Write a new prompt about {what}. Do not repeat an earlier prompt or reuse its words.'
-        shots = tuple((ask, format_element(*e)) for e in examples[:num_shots])
-        out[category] = ChatTemplate(system, shots, ask)
-    return out
-
-# %% ../nbs/03_prompts.ipynb #bf0dbfe1
-_PERTURB_SYSTEM = (
-    'You write object-level contrastive prompts for testing a text-to-image model. Given a prompt and one '
-    'transformation, change the prompt so that an image of the new prompt clearly contradicts the original. '
-    'Think in four steps. Step 1: list the objects. Step 2: list what binds to each object ({binds}). '
-    'Step 3: apply the transformation once. Step 4: write the contrastive prompt. Never just reorder words or repeat '
-    'the input. End with the line "Step 4. Contrastive Prompt: <the new prompt>".')
-_PERTURB_QUERY = 'Prompt: {prompt}\nTransformation: <{method}>. {rule}\nLet\'s think step by step.'
-
-def _perturb_answer(objects:str, bindings:str, change:str, result:str)->str:
-    return (f'Step 1. Objects: {objects}\nStep 2. Bindings: {bindings}\nStep 3. {change}\n'
-            f'Step 4. Contrastive Prompt: {result}')
-
-def _perturb_shot(prompt, method, *answer):
-    return (_PERTURB_QUERY.format(prompt=prompt, method=method, rule=TRANSFORMATIONS[method]), _perturb_answer(*answer))
-
-# %% ../nbs/03_prompts.ipynb #7351939e
-_PERTURB_SPECS = {  # family -> (what binds to objects, worked examples: (prompt, method, objects, bindings, change, result))
-    'attribute': ('colours, shapes, materials', [
-        ('a blue bench and a red car', 'replace', 'bench, car', 'bench: blue; car: red', 'Replace blue with white.',
-         'a white bench and a red car'),
-        ('a rubber tire and a wooden desk', 'swap', 'tire, desk', 'tire: rubber; desk: wooden',
-         'Swap the materials of the tire and the desk.', 'a wooden tire and a rubber desk'),
-        ('an oblong sweet potato and a teardrop mango', 'drop', 'sweet potato, mango',
-         'sweet potato: oblong; mango: teardrop', 'Drop the sweet potato.', 'a teardrop mango')]),
-    'spatial': ('positions relative to other objects', [
-        ('a lamp on the left of a sofa', 'replace', 'lamp, sofa', 'lamp: on the left of the sofa',
-         'Replace "on the left of" with "under".', 'a lamp under a sofa'),
-        ('a cat in front of a television', 'swap', 'cat, television', 'cat: in front of the television',
-         'Swap the cat and the television.', 'a television in front of a cat'),
-        ('a balloon on the top of a giraffe', 'drop', 'balloon, giraffe', 'balloon: on the top of the giraffe',
-         'Drop the relation.', 'a balloon and a giraffe')]),
-    'numeracy': ('numbers', [
-        ('four goldfish', 'replace', 'goldfish', 'goldfish: four', 'Replace four with two.', 'two goldfish'),
-        ('one vase and three kites', 'swap', 'vase, kites', 'vase: one; kites: three', 'Swap the two numbers.',
-         'three vases and one kite'),
-        ('two dogs and four balls', 'drop', 'dogs, balls', 'dogs: two; balls: four', 'Drop the balls.', 'two dogs')]),
-    'non-spatial': ('actions and the objects of actions', [
-        ('A chef is talking to a waiter.', 'replace', 'chef, waiter', 'chef: talking to the waiter',
-         'Replace "talking to" with "pushing".', 'A chef is pushing a waiter.'),
-        ('A boy sits on a bench and reads a book.', 'drop', 'boy, bench, book', 'boy: sits on the bench, reads the book',
-         'Drop the book.', 'A boy sits on a bench.'),
-        ('Two friends are watching a movie together.', 'replace', 'friends, movie', 'friends: watching the movie',
-         'Replace the movie with a football match.', 'Two friends are watching a football match together.')]),
-    'complex': ('attributes, positions and actions', [
-        ('The fluffy white cat sat next to the black leather couch.', 'replace', 'cat, couch',
-         'cat: fluffy, white, next to the couch; couch: black, leather', 'Replace white with orange.',
-         'The fluffy orange cat sat next to the black leather couch.'),
-        ('A small wooden boat floats in front of a tall stone lighthouse.', 'swap', 'boat, lighthouse',
-         'boat: small, wooden; lighthouse: tall, stone', 'Swap the materials.',
-         'A small stone boat floats in front of a tall wooden lighthouse.'),
-        ('Two red apples lie on the left of a round glass bowl.', 'drop', 'apples, bowl',
-         'apples: two, red; bowl: round, glass', 'Drop the colour of the apples.',
-         'Two apples lie on the left of a round glass bowl.')])}
-
-def _perturb_templates(specs:dict, system:str, num_shots:int|None=None)->dict:
-    "Build one perturbation template per family from `specs`."
-    return {family: ChatTemplate(system.format(binds=binds), tuple(_perturb_shot(*e) for e in examples[:num_shots]),
-                                 _PERTURB_QUERY) for family, (binds, examples) in specs.items()}
-
-# %% ../nbs/03_prompts.ipynb #5a2af84e
-_DENSE_SYSTEM = (
-    'You are an expert prompt writer for text-to-image models. Expand two short prompts into detailed, concrete, '
-    'full-sentence descriptions. Both descriptions must share one scene (same setting, light and background) and '
-    'differ only where the two short prompts differ, focusing on {focus}. Do not add unrelated objects. Answer in four '
-    'steps: "Step 1. Prompt 1 Objects:", "Step 2. Prompt 1 Dense:", "Step 3. Prompt 2 Objects:", "Step 4. Prompt 2 Dense:".')
-_DENSE_QUERY = 'Prompt 1: {prompt}\nPrompt 2: {negative}'
-
-def _dense_answer(objects1, dense1, objects2, dense2):
-    return f'Step 1. Prompt 1 Objects: {objects1}\nStep 2. Prompt 1 Dense: {dense1}\n' \
-           f'Step 3. Prompt 2 Objects: {objects2}\nStep 4. Prompt 2 Dense: {dense2}'
-
-_DENSE_SPECS = {  # family -> (focus, worked examples: (prompt, negative, objects1, dense1, objects2, dense2))
-    'attribute': ('colours, shapes and materials', [
-        ('a large watermelon', 'a small watermelon', 'large watermelon',
-         'A large, dark green watermelon rests in a woven wicker basket on a sunny wooden porch.', 'small watermelon',
-         'A small, dark green watermelon rests in a woven wicker basket on a sunny wooden porch.'),
-        ('a blue bench and a red car', 'a white bench and a red car', 'blue bench, red car',
-         'A blue park bench stands on the grass beside a path where a shiny red car is parked under tall trees.',
-         'white bench, red car',
-         'A white park bench stands on the grass beside a path where a shiny red car is parked under tall trees.')]),
-    'spatial': ('where the objects are relative to each other', [
-        ('a lamp on the left of a sofa', 'a lamp under a sofa', 'lamp, sofa',
-         'In a cosy living room, a brass floor lamp stands on the left side of a grey fabric sofa.', 'lamp, sofa',
-         'In a cosy living room, a small brass lamp lies on the floor underneath a grey fabric sofa.')]),
-    'numeracy': ('how many objects there are', [
-        ('four goldfish', 'two goldfish', 'four goldfish',
-         'Four bright orange goldfish swim in a clear round glass bowl on a kitchen counter.', 'two goldfish',
-         'Two bright orange goldfish swim in a clear round glass bowl on a kitchen counter.')]),
-    'non-spatial': ('who does what to whom', [
-        ('A chef is talking to a waiter.', 'A chef is pushing a waiter.', 'chef, waiter',
-         'In a busy restaurant kitchen, a chef in a white hat talks calmly to a waiter holding a tray.', 'chef, waiter',
-         'In a busy restaurant kitchen, a chef in a white hat pushes a waiter holding a tray.')]),
-    'complex': ('attributes, positions and actions of every object', [
-        ('The fluffy white cat sat next to the black leather couch.',
-         'The fluffy orange cat sat next to the black leather couch.', 'fluffy white cat, black leather couch',
-         'In a bright living room, a fluffy white cat sits on the rug right next to a black leather couch.',
-         'fluffy orange cat, black leather couch',
-         'In a bright living room, a fluffy orange cat sits on the rug right next to a black leather couch.')])}
-
-def _dense_templates(specs:dict, system:str)->dict:
-    "Build one densification template per family from `specs`."
-    return {family: ChatTemplate(system.format(focus=focus),
-                                 tuple((_DENSE_QUERY.format(prompt=e[0], negative=e[1]), _dense_answer(*e[2:]))
-                                       for e in examples), _DENSE_QUERY)
-            for family, (focus, examples) in specs.items()}
-
-# %% ../nbs/03_prompts.ipynb #46cc1cfe
-_QUESTION_SYSTEM = (
-    'Turn a sentence into yes/no questions about an image. First split the sentence into simple concepts and '
-    'relations, then ask one question per object with its attributes and one per relation or count. Never use '
-    'pronouns. Answer in one line: "Concepts and relations: ...; Questions: ...?"')
-_QUESTION_QUERY = 'Sentence: {prompt}'
-_QUESTION_SPECS = {  # top-level category -> worked examples: (sentence, concepts, questions)
-    'attribute': [('a blue bench and a green car', 'blue bench, green car', 'Is there a blue bench? Is there a green car?'),
-                  ('a white harp', 'white harp', 'Is there a white harp?')],
-    'layout': [('a pancake on the left of a pasta', 'pancake, pasta, (pancake, on the left of, pasta)',
-                'Is there a pancake? Is there a pasta? Is the pancake on the left of the pasta?'),
-               ('three light bulbs', 'light bulbs, (three, light bulbs)',
-                'Are there light bulbs? Are there three light bulbs?')],
-    'non-spatial': [('A chef is holding a knife.', 'chef, knife, (chef, holding, knife)',
-                     'Is there a chef? Is there a knife? Is the chef holding the knife?')],
-    'complex': [('The green teapot is near the round oak table.', 'green teapot, round oak table, (teapot, near, table)',
-                 'Is there a green teapot? Is there a round oak table? Is the green teapot near the round oak table?')]}
-
-def _question_templates(specs:dict, system:str)->dict:
-    "Build one question template per top-level category from `specs`."
-    return {category: ChatTemplate(system, tuple((_QUESTION_QUERY.format(prompt=s),
-                                                  f'Concepts and relations: {c}; Questions: {q}') for s, c, q in examples),
-                                   _QUESTION_QUERY) for category, examples in specs.items()}
+# %% ../nbs/03_prompts.ipynb #8a6c5894
+def load_template_set(name:str, # the set's name, e.g. 'janus-pro'
+                      path:str|Path|None=None, # its YAML file; default `ospo/assets/templates/{name}.yaml`
+                     )->TemplateSet:
+    "Build a `TemplateSet` from its YAML file."
+    data = yaml.safe_load(Path(path or asset_path('templates', f'{name}.yaml')).read_text(encoding='utf-8'))
+    e, p, d, q = (data[k] for k in ('element', 'perturb', 'dense', 'question'))
+    ask = {k: e['ask'].format(what=v['what']) for k, v in e['templates'].items()}
+    element = {k: ChatTemplate(e['system'], tuple((ask[k], a) for a in v['answers']), ask[k]) for k, v in e['templates'].items()}
+    perturb = {k: ChatTemplate(p['system'].format(binds=v['binds']), tuple(
+                   (p['query'].format(prompt=x['prompt'], method=x['method'], rule=TRANSFORMATIONS[x['method']], hint=''),
+                    x['answer']) for x in v['examples']), p['query'], dict(v.get('hints', {})), tuple(v.get('relations', ())))
+               for k, v in p['templates'].items()}
+    dense = {k: ChatTemplate(d['system'].format(focus=v['focus']), tuple(
+                 (d['query'].format(prompt=x['prompt'], negative=x['negative']), x['answer']) for x in v['examples']),
+                 d['query']) for k, v in d['templates'].items()}
+    question = {k: ChatTemplate(q['system'], tuple((q['query'].format(prompt=x['prompt']), x['answer'])
+                                                   for x in v['examples']), q['query']) for k, v in q['templates'].items()}
+    return TemplateSet(name, element, perturb, dense, question)
 
 # %% ../nbs/03_prompts.ipynb #20e46c45
-TEMPLATE_SETS = {
-    'janus-pro': TemplateSet('janus-pro', _element_templates(_ELEMENT_SPECS, _ELEMENT_SYSTEM),
-                             _perturb_templates(_PERTURB_SPECS, _PERTURB_SYSTEM),
-                             _dense_templates(_DENSE_SPECS, _DENSE_SYSTEM),
-                             _question_templates(_QUESTION_SPECS, _QUESTION_SYSTEM)),
-    'compact': TemplateSet('compact', _element_templates(_ELEMENT_SPECS, 'Answer in one line: ' + ELEMENT_FORMAT, 1),
-                           _perturb_templates(_PERTURB_SPECS, 'Change the prompt ({binds}). End with '
-                                              '"Contrastive Prompt: <prompt>".', 1),
-                           _dense_templates({k: (v[0], v[1][:1]) for k, v in _DENSE_SPECS.items()},
-                                            'Describe both prompts in one scene, focusing on {focus}.'),
-                           _question_templates({k: v[:1] for k, v in _QUESTION_SPECS.items()}, 'Ask yes/no questions.'))}
+TEMPLATE_SETS = {}  # name -> TemplateSet: shipped sets once loaded, and sets registered by a test bed
+
+def register_template_set(templates:TemplateSet)->TemplateSet:
+    "Add `templates` to `TEMPLATE_SETS` under its name (idempotent; a different set of that name fails)."
+    known = TEMPLATE_SETS.get(templates.name)
+    if known is not None and known != templates:
+        raise ValueError(f'TEMPLATE_SETS already holds a different set named {templates.name!r}')
+    TEMPLATE_SETS[templates.name] = templates
+    return templates
 
 # %% ../nbs/03_prompts.ipynb #0d11d98f
 # Template sets that live in other modules, imported on first use so the lookup does not depend on import order.
 TEMPLATE_SET_MODULES = {'shapeworld': 'ospo.shapeworld_tasks'}
 
+def template_set_names()->list:
+    "Names of the template sets: the shipped files and the registered sets."
+    return sorted({p.stem for p in asset_path('templates').glob('*.yaml')} | set(TEMPLATE_SETS))
+
 def get_template_set(name:str)->TemplateSet:
-    "Look up a template set by `name` (importing the module that registers it if needed)."
+    "Look up a template set by `name`: a registered one, or a shipped file (loaded once)."
     if name not in TEMPLATE_SETS and name in TEMPLATE_SET_MODULES: importlib.import_module(TEMPLATE_SET_MODULES[name])
-    if name not in TEMPLATE_SETS: raise ValueError(f'Unknown template set {name!r}; should be one of {sorted(TEMPLATE_SETS)}')
+    if name not in TEMPLATE_SETS and asset_path('templates', f'{name}.yaml').is_file():
+        register_template_set(load_template_set(name))
+    if name not in TEMPLATE_SETS: raise ValueError(f'Unknown template set {name!r}; should be one of {template_set_names()}')
     return TEMPLATE_SETS[name]
 
 # %% ../nbs/03_prompts.ipynb #58816a0d

@@ -30,12 +30,13 @@ from .world import (CATEGORIES, KIND_CATEGORY, PERTURBATIONS, answer_question, c
                         render_batch, scene_specs, to_prompt)
 
 # %% auto #0
-__all__ = ['logger', 'TASKS', 'CAPTION_REQUEST', 'SHAPEWORLD_RECIPE', 'shapeworld_tokenizer', 'shapeworld_janus_config',
-           'shapeworld_processor', 'build_shapeworld_janus', 'PretrainData', 'caption_prompt', 'build_pretrain_data',
-           'build_judge_pool', 'generation_loss', 'answer_loss', 'PretrainConfig', 'learning_rate', 'save_checkpoint',
-           'latest_checkpoint', 'load_checkpoint', 'pretrain', 'ranking_auc', 'bootstrap_ci', 'evaluation_prompts',
-           'self_scores', 'evaluate', 'shapeworld_model_dir', 'save_shapeworld_janus', 'load_shapeworld_janus',
-           'PretrainStage', 'pretrain_shapeworld', 'ospo_pretrain_shapeworld']
+__all__ = ['logger', 'SHAPEWORLD_ANSWER_RULE', 'TASKS', 'CAPTION_REQUEST', 'SHAPEWORLD_RECIPE', 'shapeworld_tokenizer',
+           'shapeworld_janus_config', 'shapeworld_processor', 'build_shapeworld_janus', 'PretrainData',
+           'caption_prompt', 'build_pretrain_data', 'build_judge_pool', 'generation_loss', 'answer_loss',
+           'PretrainConfig', 'learning_rate', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'pretrain',
+           'ranking_auc', 'bootstrap_ci', 'evaluation_prompts', 'self_scores', 'evaluate', 'shapeworld_model_dir',
+           'save_shapeworld_janus', 'load_shapeworld_janus', 'PretrainStage', 'pretrain_shapeworld',
+           'ospo_pretrain_shapeworld']
 
 # %% ../nbs/15_shapeworld_model.ipynb #866d87e0
 logger = logging.getLogger(__name__)
@@ -68,6 +69,10 @@ def shapeworld_tokenizer(vocab_size:int=640, # BPE vocabulary, specials included
                         )->PreTrainedTokenizerFast:
     "Train a byte-level BPE on ShapeWorld's task texts with Janus' special tokens (BOS prepended); deterministic."
     return train_janus_tokenizer(_task_texts(n_specs, 0) + [VQA_SUFFIX, ' yes no Yes No'] * 50, vocab_size)
+
+# The model is pretrained to answer ' Yes' / ' No' (after '<|Assistant|>:' and a space). The official yes/no rule reads
+# the bare 'yes' / 'Yes' tokens and would miss that answer, so its judge adds every single-token spelling ('sum').
+SHAPEWORLD_ANSWER_RULE = 'sum'
 
 # %% ../nbs/15_shapeworld_model.ipynb #52f85f59
 def shapeworld_janus_config(tokenizer, # supplies the vocabulary size and special token ids
@@ -446,7 +451,8 @@ def self_scores(model, processor, specs:list, # the prompt of each image
     "The model's own judgement of each image: mean P(yes) - P(no) over the prompt's questions."
     asked = [questions(s) for s in specs]
     index = [i for i, row in enumerate(asked) for _ in row]
-    score = yes_no(model, processor, image_tokens, [q for row in asked for q in row], index, image_input='tokens').score
+    score = yes_no(model, processor, image_tokens, [q for row in asked for q in row], index, image_input='tokens',
+                   answer_rule=SHAPEWORLD_ANSWER_RULE).score
     return np.bincount(index, score.numpy(), len(specs)) / np.bincount(index, minlength=len(specs))
 
 # %% ../nbs/15_shapeworld_model.ipynb #f805c95f

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .contrast import dense_conversation, negative_conversation, question_conversation
-from .prompts import (FAMILIES, PERTURB_SLOTS, SUB_CATEGORIES, TEMPLATE_SETS, ChatTemplate, PromptItem, TemplateSet,
-                          format_element)
+from .core import chat_message, message_text
+from .prompts import (FAMILIES, PERTURB_SLOTS, SUB_CATEGORIES, ChatTemplate, PromptItem, TemplateSet, format_element,
+                          register_template_set)
 from .sampling import DEFAULT_SYSTEM_PROMPT, VQA_SUFFIX
 from .world import (KIND_CATEGORY, RELATIONS, SceneSpec, answer_question, as_spec, parse_image, parse_prompt,
                         perturbations, questions, render, scene_specs, semantic_key, split_of, to_prompt)
@@ -21,9 +22,9 @@ from .world import (KIND_CATEGORY, RELATIONS, SceneSpec, answer_question, as_spe
 # %% auto #0
 __all__ = ['logger', 'SUB_CATEGORY_KINDS', 'SHAPEWORLD_SUB_CATEGORIES', 'DENSE_STYLES', 'ELEMENT_ASKS', 'ELEMENT_SYSTEM',
            'PERTURB_QUERY', 'DENSE_QUERY', 'QUESTION_QUERY', 'SHAPEWORLD_TEMPLATES', 'sub_category_specs',
-           'sub_category_of', 'element_answer', 'dense_prompt', 'shapeworld_template_set', 'register_template_set',
-           'negative_options', 'ground_truth_answer', 'ground_truth_source', 'TaskExample', 'element_examples',
-           'contrast_examples', 'yes_no_conversation', 'yes_no_examples', 'task_examples']
+           'sub_category_of', 'element_answer', 'dense_prompt', 'shapeworld_template_set', 'negative_options',
+           'ground_truth_answer', 'ground_truth_source', 'TaskExample', 'element_examples', 'contrast_examples',
+           'yes_no_conversation', 'yes_no_examples', 'task_examples']
 
 # %% ../nbs/14_shapeworld_tasks.ipynb #acf750fa
 logger = logging.getLogger(__name__)
@@ -116,17 +117,7 @@ def shapeworld_template_set()->TemplateSet:
                        question={c: ChatTemplate('', (), QUESTION_QUERY) for c in set(SUB_CATEGORIES.values())})
 
 # %% ../nbs/14_shapeworld_tasks.ipynb #5e46d65c
-SHAPEWORLD_TEMPLATES = shapeworld_template_set()
-
-def register_template_set(templates:TemplateSet)->TemplateSet:
-    "Add `templates` to `ospo.prompts.TEMPLATE_SETS` under its name (idempotent; a different set of that name fails)."
-    known = TEMPLATE_SETS.get(templates.name)
-    if known is not None and known != templates:
-        raise ValueError(f"TEMPLATE_SETS already holds a different set named {templates.name!r}")
-    TEMPLATE_SETS[templates.name] = templates
-    return templates
-
-register_template_set(SHAPEWORLD_TEMPLATES)
+SHAPEWORLD_TEMPLATES = register_template_set(shapeworld_template_set())
 
 # %% ../nbs/14_shapeworld_tasks.ipynb #430f2489
 _ASK_KINDS = {ask: sub for sub, ask in ELEMENT_ASKS.items()}  # request -> drawable sub-category
@@ -147,7 +138,7 @@ def ground_truth_answer(conversation:list, # chat turns ending in a 'shapeworld'
                         seed:int, # draws the prompt, perturbation or dense style
                        )->str: # the answer, or '' where the conversation cannot be read
     "Write the correct answer to a 'shapeworld' text-task conversation."
-    query, rng = conversation[-1]['content'], np.random.default_rng(seed)
+    query, rng = message_text(conversation[-1]), np.random.default_rng(seed)
     draw = lambda options: options[rng.integers(len(options))] if options else None
     if query in _ASK_KINDS: return element_answer(draw(sub_category_specs(_ASK_KINDS[query])))
     if m := _PERTURB_RE.fullmatch(query):
@@ -222,7 +213,7 @@ def yes_no_conversation(question:str, # a yes/no question
                        )->list: # chat turns
     "The yes/no turn of `ospo.sampling.vqa_prompt`: one image, then `question` and the answer instruction."
     turn = {'role': 'user', 'content': [{'type': 'image'}, {'type': 'text', 'text': question.strip() + VQA_SUFFIX}]}
-    return ([{'role': 'system', 'content': DEFAULT_SYSTEM_PROMPT}] if system else []) + [turn]
+    return ([chat_message('system', DEFAULT_SYSTEM_PROMPT)] if system else []) + [turn]
 
 def yes_no_examples(spec:SceneSpec, # the base prompt whose questions are asked
                     seed:int, # draws the perturbed scene and both layouts

@@ -4,21 +4,24 @@
 
 # %% auto #0
 __all__ = ['logger', 'LORA_TARGETS', 'UNCOND_ANCHORS', 'TRAIN_PRESETS', 'PairRecord', 'PairDataset', 'toy_pairs', 'PairCollator',
-           'OspoLossArguments', 'lora_target_regex', 'OspoTrainingArguments', 'ImageTokenScorer', 'add_lora',
-           'OspoTrainer', 'ospo_trainer', 'merge_adapter', 'ospo_training_args']
+           'OspoLossArguments', 'lora_target_regex', 'accumulation_steps', 'OspoTrainingArguments', 'ImageTokenScorer',
+           'add_lora', 'StopAtStep', 'OspoTrainer', 'ospo_trainer', 'merge_adapter', 'ospo_training_args']
 
 # %% ../nbs/09_train.ipynb #18ee0c6f
 import logging
 import math
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
+from peft.tuners.lora import LoraLayer
 from torch import Tensor, nn
 from torch.utils.data import Dataset
-from transformers import JanusForConditionalGeneration, JanusProcessor, Trainer, TrainingArguments
+from transformers import (JanusForConditionalGeneration, JanusProcessor, Trainer, TrainerCallback,
+                          TrainingArguments)
 
 from .core import read_jsonl
 from .loss import LossConfig, PairLogps, ospo_loss, per_token_logps
@@ -173,6 +176,22 @@ def _uncond_dropout(policy_logits:Tensor, base_logits, tokens:Tensor) -> Tensor:
 
 UNCOND_ANCHORS = {"kl": _uncond_kl, "dropout": _uncond_dropout}  # name -> (policy, base or None, tokens) -> ()
 
+# %% ../nbs/09_train.ipynb #fc12c935
+def accumulation_steps(global_batch_size:int, # pairs per optimizer step over all processes
+                       per_device_batch_size:int, # pairs per process and forward pass
+                       world_size:int, # number of processes
+                      ) -> int: # gradient accumulation steps
+    "The accumulation that makes `per_device_batch_size x world_size x steps == global_batch_size`."
+    per_pass = per_device_batch_size * world_size
+    if global_batch_size % per_pass:
+        raise ValueError(f"global_batch_size {global_batch_size} is not a multiple of per_device_train_batch_size "
+                         f"{per_device_batch_size} x world size {world_size}; change one of them")
+    return global_batch_size // per_pass
+
+def _launch_world_size(args:TrainingArguments) -> int:
+    "This run's processes: accelerate's count when it runs distributed, else the launcher's `WORLD_SIZE`, else 1."
+    return args.world_size if args.world_size > 1 else int(os.environ.get("WORLD_SIZE", 1))
+
 # %% ../nbs/09_train.ipynb #cc662752
 _TRAIN_RULES = {  # field: (allowed values, check)
     "lora_r": ("a positive int", lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0),
@@ -180,6 +199,8 @@ _TRAIN_RULES = {  # field: (allowed values, check)
     "uncond_anchor": (f"'none' or one of {sorted(UNCOND_ANCHORS)}", lambda v: v == "none" or v in UNCOND_ANCHORS),
     "uncond_weight": (">= 0", lambda v: v >= 0), "uncond_share": ("in (0, 1]", lambda v: 0 < v <= 1),
     "train_guidance": (">= 1", lambda v: v >= 1),
+    "stop_step": ("None or a positive int", lambda v: v is None or (type(v) is int and v > 0)),
+    "global_batch_size": ("None or a positive int", lambda v: v is None or (type(v) is int and v > 0)),
 }
 
 @dataclass
@@ -196,7 +217,15 @@ class OspoTrainingArguments(TrainingArguments, OspoLossArguments):
     uncond_share:float = field(default=0.1, metadata={"help": "Share of each batch's pairs scored unconditionally."})
     train_guidance:float = field(default=1.0, metadata={
         "help": "Score the images under guided logits of this scale (1: conditional logits, the paper)."})
-    # ospo-method.md §3.4: the paper's optimisation settings as defaults
+    stop_step:int|None = field(default=None, metadata={"help": (
+        "End training after this optimizer step while the lr schedule keeps its max_steps horizon, so the adapter "
+        "is that step's checkpoint of the full run (the released iteration-1 model: step 600 of 1000). None: run "
+        "to max_steps.")})
+    global_batch_size:int|None = field(default=None, metadata={"help": (
+        "Pairs per optimizer step over all processes (paper: 128). When set, gradient_accumulation_steps is "
+        "derived as global_batch_size / (per_device_train_batch_size x world size). None: use "
+        "gradient_accumulation_steps as given.")})
+    # the paper's optimisation settings (arXiv 2506.02015, the official code KU-AGI/OSPO) as defaults
     learning_rate:float = field(default=1e-5, metadata={"help": "Peak AdamW learning rate (paper: 1e-5)."})
     adam_beta2:float = field(default=0.95, metadata={"help": "AdamW beta2 (paper: 0.95)."})
     warmup_steps:float = field(default=0.05, metadata={"help": "Warm-up steps, or a ratio of all steps if < 1."})
@@ -214,6 +243,12 @@ class OspoTrainingArguments(TrainingArguments, OspoLossArguments):
             if not check(getattr(self, name)):
                 raise ValueError(f"OspoTrainingArguments.{name} must be {allowed}, got {getattr(self, name)!r}")
         lora_target_regex(self.lora_target_modules)
+        if self.stop_step is not None and 0 < self.max_steps < self.stop_step:
+            raise ValueError(f"OspoTrainingArguments.stop_step must be <= max_steps ({self.max_steps}), "
+                             f"got {self.stop_step}")
+        if self.global_batch_size is not None:  # the Trainer reads gradient_accumulation_steps from here
+            self.gradient_accumulation_steps = accumulation_steps(
+                self.global_batch_size, self.per_device_train_batch_size, _launch_world_size(self))
 
 # %% ../nbs/09_train.ipynb #4ad53723
 class ImageTokenScorer(nn.Module):
@@ -253,6 +288,15 @@ def add_lora(model, # a `JanusForConditionalGeneration` (or an `ImageTokenScorer
     scorer.janus.model.vqmodel.eval()  # the VQ model is never trained (stack-notes pitfall 9)
     return peft_model
 
+# %% ../nbs/09_train.ipynb #2194bb05
+class StopAtStep(TrainerCallback):
+    "End training after optimizer step `stop_step`; the learning-rate schedule keeps its `max_steps` horizon."
+    def __init__(self, stop_step:int): self.stop_step = stop_step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= self.stop_step: control.should_training_stop = True
+        return control
+
 # %% ../nbs/09_train.ipynb #bb99d749
 class OspoTrainer(Trainer):
     "A `Trainer` whose loss is `ospo.loss.ospo_loss` on teacher-forced chosen and rejected image tokens."
@@ -261,6 +305,7 @@ class OspoTrainer(Trainer):
         if not isinstance(self.args, OspoTrainingArguments):
             raise TypeError(f"OspoTrainer needs OspoTrainingArguments, got {type(self.args).__name__}")
         self.loss_config = self.args.loss_config()
+        if self.args.stop_step is not None: self.add_callback(StopAtStep(self.args.stop_step))
         self._metrics = defaultdict(list)  # batch metrics since the last log, TRL's names
 
     def _base_logits(self, model, input_ids:Tensor, attention_mask:Tensor, image_tokens:Tensor) -> Tensor:
@@ -342,12 +387,29 @@ def ospo_trainer(model, # a `JanusForConditionalGeneration`, or a `PeftModel` fr
     return OspoTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator, **kwargs)
 
 # %% ../nbs/09_train.ipynb #d1763b77
+def _merge_lora_float32(model:PeftModel) -> nn.Module:
+    "Add each active LoRA delta `B @ A * scaling` to its base weight in float32, cast once; unload the adapter."
+    for module in model.modules():
+        if not isinstance(module, LoraLayer): continue
+        base = module.get_base_layer()
+        for name in module.active_adapters:
+            if name not in module.lora_A or name in module.merged_adapters: continue
+            variant = name in getattr(module, "lora_variant", {}) or getattr(module, "lora_bias", {}).get(name)
+            if variant or not isinstance(base, nn.Linear):
+                raise ValueError(f"merge_adapter merges plain LoRA on Linear layers only, not adapter {name!r} on "
+                                 f"{type(base).__name__}")
+            delta = module.lora_B[name].weight.float() @ module.lora_A[name].weight.float() * module.scaling[name]
+            if module.fan_in_fan_out: delta = delta.T
+            base.weight.data.copy_((base.weight.float() + delta.to(base.weight.device)).to(base.weight.dtype))
+    return model.unload()  # drops the LoRA modules, keeping the (now merged) base weights
+
+# %% ../nbs/09_train.ipynb #180b9842
 def merge_adapter(model, # a trained `PeftModel` (merged in place), or a base Janus model/folder if `adapter` is set
                   output_dir, # folder to write the merged Janus model (and processor) to
                   processor:JanusProcessor|None=None, # saved next to the weights; read from a base folder if None
                   adapter=None, # a PEFT adapter folder to load onto `model` (the Trainer's output_dir, a checkpoint)
                  ) -> Path: # `output_dir`
-    "Merge a LoRA adapter into its Janus model and save a full Janus folder for the next iteration."
+    "Merge a LoRA adapter into its Janus model in float32 and save a full Janus folder for the next iteration."
     if adapter is not None:
         if isinstance(model, (str, Path)):
             processor = processor or JanusProcessor.from_pretrained(str(model))
@@ -355,7 +417,7 @@ def merge_adapter(model, # a trained `PeftModel` (merged in place), or a base Ja
         model = PeftModel.from_pretrained(ImageTokenScorer(model), str(adapter))
     if not isinstance(model, PeftModel):
         raise ValueError("merge_adapter needs a PeftModel from add_lora, or a base model/folder and adapter=FOLDER")
-    janus = model.merge_and_unload().janus
+    janus = _merge_lora_float32(model).janus
     output_dir = Path(output_dir)
     janus.save_pretrained(output_dir)
     if processor is not None: processor.save_pretrained(output_dir)
@@ -365,13 +427,12 @@ def merge_adapter(model, # a trained `PeftModel` (merged in place), or a base Ja
 
 # %% ../nbs/09_train.ipynb #a16308b6
 _PAPER = dict(learning_rate=1e-5, beta=5.0, gamma_beta_ratio=0.5, sft_weight=2.0, lora_r=64, lora_alpha=128,
-              lora_dropout=0.05, per_device_train_batch_size=16, gradient_accumulation_steps=2, max_steps=1000,
+              lora_dropout=0.05, per_device_train_batch_size=16, global_batch_size=128, max_steps=1000,
               warmup_steps=50, save_strategy="steps", save_steps=100, bf16=True, activation_checkpointing=True, seed=42)
 TRAIN_PRESETS = {
-    "janus-pro-7b-iter1": _PAPER,  # 16 pairs x accum 2 x 4 GPUs = 128 pairs per step
+    "janus-pro-7b-iter1": _PAPER | dict(stop_step=600),  # the released model: step 600 of the 1000-step schedule
     "janus-pro-7b-iter2": _PAPER | dict(learning_rate=1e-6, sft_weight=3.0),  # on the merged iter1 model
-    "janus-pro-1b": _PAPER | dict(beta=7.0, per_device_train_batch_size=32, gradient_accumulation_steps=1,
-                                  max_steps=500, warmup_steps=25),
+    "janus-pro-1b": _PAPER | dict(beta=7.0, per_device_train_batch_size=32, max_steps=500, warmup_steps=25),
     "cpu": dict(use_cpu=True, bf16=False, lora_r=8, lora_alpha=16, lora_dropout=0.0,
                 learning_rate=2e-3, per_device_train_batch_size=4, max_steps=40, warmup_steps=0.1,
                 save_strategy="steps", save_steps=20, logging_steps=5, seed=42),
@@ -385,4 +446,6 @@ def ospo_training_args(preset:str, # a key of `TRAIN_PRESETS`
     if preset not in TRAIN_PRESETS: raise ValueError(f"Unknown preset {preset!r}; use one of {list(TRAIN_PRESETS)}")
     if "gradient_checkpointing" in overrides:  # the deprecated alias would lose to the preset's new-style key
         overrides["activation_checkpointing"] = overrides.pop("gradient_checkpointing")
+    if "gradient_accumulation_steps" in overrides:  # an explicit accumulation replaces the preset's global batch
+        overrides.setdefault("global_batch_size", None)
     return OspoTrainingArguments(output_dir=output_dir, **(TRAIN_PRESETS[preset] | overrides))

@@ -21,7 +21,7 @@ from PIL import Image
 
 from .core import atomic_write, derive_seed, read_jsonl, run_resumable, shard, shard_path, stage_path, write_jsonl
 from .images import ImageItem, images_items_path, load_item_tokens
-from .sampling import decode_images, yes_no
+from .sampling import ANSWER_RULES, decode_images, yes_no
 from .shapeworld_vq import decode_tokens
 from .world import check_batch, parse_prompt
 
@@ -47,6 +47,7 @@ class VqaConfig:
     questions_per_forward:int=32 # (image, question) rows per forward pass
     image_input:str='pixels' # 'pixels': decoded images through SigLIP (paper); 'tokens': VQ embeddings
     judge:str='self' # 'self': the model's own VQA (OSPO); 'oracle': the ShapeWorld pixel oracle (experiment arm)
+    answer_rule:str='max' # 'max': max(P(yes), P(Yes)) as the official code; 'sum': every single-token spelling
 
     def __post_init__(self):
         if self.selection not in SELECTIONS:
@@ -54,6 +55,8 @@ class VqaConfig:
         if self.image_input not in ('pixels', 'tokens'):
             raise ValueError(f"image_input must be 'pixels' or 'tokens', got {self.image_input!r}")
         if self.judge not in JUDGES: raise ValueError(f'judge must be one of {JUDGES}, got {self.judge!r}')
+        if self.answer_rule not in ANSWER_RULES:
+            raise ValueError(f'answer_rule must be one of {ANSWER_RULES}, got {self.answer_rule!r}')
         if not -1 <= self.tau <= 1: raise ValueError(f'tau must be in [-1, 1], got {self.tau}')
         for name in ('batch_size', 'questions_per_forward'):
             if getattr(self, name) < 1: raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}')
@@ -75,13 +78,15 @@ def score_images(model, processor,
                  questions:Sequence, # one list of questions per image
                  image_input:str='pixels', # 'pixels' or 'tokens'
                  batch_size:int=32, # (image, question) rows per forward pass
+                 answer_rule:str='max', # see `ospo.sampling.answer_token_ids`
                 )->list: # one `image_score` dict per image
     "Score each image against its questions, encoding each image once."
     if len(questions) != len(images): raise ValueError(f'Got {len(questions)} question lists for {len(images)} images.')
     flat = [q for qs in questions for q in qs]
     index = [i for i, qs in enumerate(questions) for _ in qs]
     if not flat: return [image_score([], []) for _ in questions]
-    answers = yes_no(model, processor, images, flat, image_index=index, image_input=image_input, batch_size=batch_size)
+    answers = yes_no(model, processor, images, flat, image_index=index, image_input=image_input, batch_size=batch_size,
+                     answer_rule=answer_rule)
     out, start = [], 0
     for qs in questions:
         rows = slice(start, start + len(qs))
@@ -124,7 +129,7 @@ def _score_item(item, tokens, model, processor, config):
     if config.judge == 'oracle': return oracle_scores(model, item.prompt, ids, item.slots * 2)
     images = decode_images(model, ids) if config.image_input == 'pixels' else ids
     scores = score_images(model, processor, images, [item.questions] * len(ids), config.image_input,
-                          config.questions_per_forward)
+                          config.questions_per_forward, config.answer_rule)
     return [dict(o, slot=s) for o, s in zip(scores, item.slots * 2)]
 
 def vqa_batch(items:Sequence, # `ospo.images.ImageItem`s
