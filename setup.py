@@ -14,6 +14,7 @@ min_python = cfg['min_python']
 requirements = cfg.get('requirements', '').split()
 dev_requirements = cfg.get('dev_requirements', '').split()
 console_scripts = cfg.get('console_scripts', '').split()
+plugins = cfg.get('plugins', '').split()
 lib_path = cfg['lib_path']
 
 setuptools.setup(
@@ -42,6 +43,7 @@ setuptools.setup(
     extras_require={'dev': dev_requirements},
     entry_points={
         'console_scripts': console_scripts,
+        'ospo.plugins': plugins,
         'nbdev': [f'{cfg["lib_path"]}={cfg["lib_path"]}._modidx:d'],
     },
     zip_safe=False,

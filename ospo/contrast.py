@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .core import derive_seed, run_resumable, shard, shard_path, stage_path
+from .core import derive_seed, run_sharded
+from .layout import items_path
 from .prompts import (FAMILIES, PERTURB_SLOTS, TRANSFORMATIONS, ParseError, PromptItem, SamplingConfig, TextSource,
                           call_source, clean_text, first_answer, get_template_set, norm_key)
 
 # %% auto #0
 __all__ = ['logger', 'ContrastConfig', 'ContrastItem', 'parse_negative', 'parse_dense', 'parse_questions',
-           'negative_conversation', 'dense_conversation', 'question_conversation', 'contrast_batch',
-           'contrast_items_path', 'run_contrast', 'contrast_summary']
+           'negative_conversation', 'dense_conversation', 'question_conversation', 'contrast_batch', 'run_contrast',
+           'contrast_summary']
 
 # %% ../nbs/04_contrast.ipynb #a282ca30
 logger = logging.getLogger(__name__)
@@ -211,11 +212,6 @@ def contrast_batch(items:Sequence, # `PromptItem`s
             [derive_seed('dense', item.item_id, s) for s in range(3)] if config.densify else [], seed))
     return records
 
-# %% ../nbs/04_contrast.ipynb #86fdbbe0
-def contrast_items_path(run_dir:str|Path)->Path:
-    "The contrast stage's output file in `run_dir`."
-    return stage_path(run_dir, 'contrast', 'items.jsonl')
-
 # %% ../nbs/04_contrast.ipynb #4f4a59a6
 def run_contrast(prompts:Sequence, # all `PromptItem`s, in the same order in every process
                  source:TextSource, # the model, as a text source
@@ -227,10 +223,8 @@ def run_contrast(prompts:Sequence, # all `PromptItem`s, in the same order in eve
                 )->list: # this shard's `ContrastItem`s
     "Paper steps 2 and 4.1 for this process's shard of `prompts` (resumable)."
     config = config or ContrastConfig()
-    output = shard_path(contrast_items_path(run_dir), process_index, num_processes)
-    return run_resumable(shard(list(prompts), process_index, num_processes), output,
-                         lambda batch: contrast_batch(batch, source, config), config.batch_size, ContrastItem,
-                         desc='contrast', progress=progress)
+    return run_sharded(prompts, items_path(run_dir, 'contrast'), lambda batch: contrast_batch(batch, source, config),
+                       config.batch_size, ContrastItem, process_index, num_processes, 'contrast', progress)
 
 # %% ../nbs/04_contrast.ipynb #6814f097
 def contrast_summary(records:Sequence, # `ContrastItem`s

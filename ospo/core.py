@@ -20,8 +20,8 @@ from tqdm import tqdm
 
 # %% auto #0
 __all__ = ['logger', 'atomic_write', 'to_record', 'from_record', 'read_jsonl', 'write_jsonl', 'append_jsonl', 'repair_jsonl',
-           'safe_id', 'chat_message', 'message_text', 'derive_seed', 'salted', 'asset_path', 'stage_path', 'shard',
-           'shard_path', 'item_key', 'merge_shards', 'run_resumable']
+           'safe_id', 'chat_message', 'message_text', 'register', 'derive_seed', 'salted', 'asset_path', 'shard',
+           'shard_path', 'item_key', 'merge_shards', 'run_resumable', 'run_sharded']
 
 # %% ../nbs/00_core.ipynb #9987e289
 logger = logging.getLogger(__name__)
@@ -149,6 +149,17 @@ def message_text(message:dict)->str:
     if isinstance(content, str): return content
     return ' '.join(part['text'] for part in content if part.get('type') == 'text')
 
+# %% ../nbs/00_core.ipynb #034f6a38
+def register(registry:dict, # the registry, name -> entry
+             name:str, # the entry's name
+             entry, # what to register
+             what:str='entry', # what the registry holds, for the error message
+            ):
+    "Add `entry` to `registry` under `name`, unless another entry is there already; return `entry`."
+    if registry.get(name, entry) != entry: raise ValueError(f'{name!r} is already registered as another {what}')
+    registry[name] = entry
+    return entry
+
 # %% ../nbs/00_core.ipynb #11a72bf9
 def derive_seed(stage:str, # stage name, e.g. 'negative'
                 item_id:str|int, # item (or category) the sample belongs to
@@ -170,14 +181,6 @@ def asset_path(*parts:str, # sub-folders and file name below `ospo/assets`
               )->Path:
     "The path of a file shipped with the package in `ospo/assets` (templates, configs, the ShapeWorld model)."
     return Path(str(importlib.resources.files('ospo'))).joinpath('assets', *parts)
-
-# %% ../nbs/00_core.ipynb #b2fddf1d
-def stage_path(run_dir:str|Path, # root folder of one run (one iteration)
-               stage:str, # stage name, e.g. 'prompts'
-               *parts:str, # sub-folders and file name below the stage folder
-              )->Path:
-    "Path of `parts` inside the `stage` folder of `run_dir`; every part must pass `safe_id`."
-    return Path(run_dir).joinpath(safe_id(stage, 'stage'), *(safe_id(p, 'path part') for p in parts))
 
 # %% ../nbs/00_core.ipynb #20d5e12f
 def _check_process(process_index:int, num_processes:int):
@@ -262,3 +265,18 @@ def run_resumable(items:Sequence, # input records (each with an `item_id`), in a
             append_jsonl(output, records)
             bar.update(len(batch))
     return read_jsonl(output, cls)
+
+# %% ../nbs/00_core.ipynb #b90c4b93
+def run_sharded(items:Sequence, # all input records, in the same order in every process
+                output:str|Path, # the merged output file (this process writes its `shard_path`)
+                fn:Callable[[list], list], # maps a batch of items to one record per item, in order
+                batch_size:int=8, # items per call of `fn`
+                cls:type|None=None, # record dataclass of `output`
+                process_index:int=0, # this process
+                num_processes:int=1, # number of data-parallel processes
+                desc:str|None=None, # progress-bar label
+                progress:bool=True, # show a tqdm bar
+               )->list: # this process's records
+    "`run_resumable` on this process's `shard` of `items`, writing its `shard_path` of `output`: every item stage's loop."
+    return run_resumable(shard(list(items), process_index, num_processes), shard_path(output, process_index, num_processes),
+                         fn, batch_size, cls, desc, progress)

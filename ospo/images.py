@@ -17,12 +17,13 @@ import torch
 from safetensors.torch import load as load_safetensors, save as save_safetensors
 
 from .contrast import ContrastItem
-from .core import atomic_write, derive_seed, run_resumable, shard, shard_path, stage_path
+from .core import atomic_write, derive_seed, run_sharded
+from .layout import items_path, png_file, tokens_file
 from .sampling import generate_images, image_grid
 
 # %% auto #0
-__all__ = ['logger', 'ImageConfig', 'ImageItem', 'image_seed', 'negative_image_seed', 'images_items_path', 'save_item_tokens',
-           'load_item_tokens', 'images_batch', 'run_images', 'images_summary', 'generation_speed']
+__all__ = ['logger', 'ImageConfig', 'ImageItem', 'image_seed', 'negative_image_seed', 'save_item_tokens', 'load_item_tokens',
+           'images_batch', 'run_images', 'images_summary', 'generation_speed']
 
 # %% ../nbs/05_images.ipynb #ba1cb667
 logger = logging.getLogger(__name__)
@@ -80,10 +81,6 @@ def negative_image_seed(item_id:str, # the item
     "The negative image's seed: the base image's, or its own when both prompts are equal (no perturbation)."
     return derive_seed('image-negative', item_id, slot) if same_prompt else image_seed(item_id, slot)
 
-def images_items_path(run_dir:str|Path)->Path:
-    "The image stage's record file in `run_dir`."
-    return stage_path(run_dir, 'images', 'items.jsonl')
-
 # %% ../nbs/05_images.ipynb #7bf62e1d
 def save_item_tokens(path:str|Path, # the safetensors file
                      tensors:dict, # name -> tensor
@@ -130,20 +127,16 @@ def _write_item(run_dir, item, rows, samples, write_png):
     "Write one item's tokens (and PNGs); `rows` are (slot, base row, negative row) indices into `samples`."
     slots, base_rows, negative_rows = (list(x) for x in zip(*rows)) if rows else ([], [], [])
     seeds = [image_seed(item.item_id, s) for s in slots]
-    tokens_file = stage_path('', 'images', 'tokens', f'{item.item_id}.safetensors')
-    save_item_tokens(Path(run_dir) / tokens_file, {
+    save_item_tokens(Path(run_dir) / tokens_file(item.item_id), {
         'base': samples.tokens[base_rows].to(torch.int32), 'negative': samples.tokens[negative_rows].to(torch.int32),
         'base_logprobs': samples.logprobs[base_rows].float(),
         'negative_logprobs': samples.logprobs[negative_rows].float(),
         'slots': torch.tensor(slots, dtype=torch.int64), 'seeds': torch.tensor(seeds, dtype=torch.int64)}, item.item_id)
-    files = {}
-    for kind, kind_rows in (('base', base_rows), ('negative', negative_rows)):
-        files[kind] = [stage_path('', 'images', 'png', item.item_id, f'{kind}_{s:02d}.png') for s in slots]
-        if write_png:
-            for path, row in zip(files[kind], kind_rows):
-                atomic_write(Path(run_dir) / path, _png_bytes(samples.images[row]))
-    posix = {k: [p.as_posix() for p in v] for k, v in files.items()}
-    return tokens_file.as_posix(), seeds, posix['base'], posix['negative']
+    files = {kind: [png_file(item.item_id, kind, s) for s in slots] for kind in ('base', 'negative')}
+    if write_png:
+        for kind, kind_rows in (('base', base_rows), ('negative', negative_rows)):
+            for path, row in zip(files[kind], kind_rows): atomic_write(Path(run_dir) / path, _png_bytes(samples.images[row]))
+    return tokens_file(item.item_id), seeds, files['base'], files['negative']
 
 # %% ../nbs/05_images.ipynb #628b03ad
 def images_batch(items:Sequence, # `ospo.contrast.ContrastItem`s
@@ -184,10 +177,8 @@ def run_images(items:Sequence, # all `ContrastItem`s, in the same order in every
               )->list: # this shard's `ImageItem`s
     "Paper step 3 for this process's shard of `items` (resumable)."
     config = config or ImageConfig()
-    output = shard_path(images_items_path(run_dir), process_index, num_processes)
-    return run_resumable(shard(list(items), process_index, num_processes), output,
-                         lambda batch: images_batch(batch, model, processor, run_dir, config), config.batch_size,
-                         ImageItem, desc='images', progress=progress)
+    return run_sharded(items, items_path(run_dir, 'images'), lambda batch: images_batch(batch, model, processor, run_dir, config),
+                       config.batch_size, ImageItem, process_index, num_processes, 'images', progress)
 
 # %% ../nbs/05_images.ipynb #798ec095
 def images_summary(records:Sequence, # `ImageItem`s

@@ -64,7 +64,7 @@ def token_weights(smoothed:Tensor, # (B, h, w) soft masks from `smooth_mask`
                   alpha:float=1.0, # `mask_alpha`: extra weight of a token fully on the object
                  ) -> Tensor: # (B, h*w) weights in [1, 1 + alpha], in Janus' image-token order
     "Turn soft masks into token weights `1 + alpha * smoothed`, flattened row-major like Janus' image tokens."
-    # ospo-method.md §3.2: w_t = 1 + mask_alpha * S_t (the object weights of arXiv 2506.02015 v3)
+    # the official code (KU-AGI/OSPO): w_t = 1 + mask_alpha * S_t (the object weights of arXiv 2506.02015 v3)
     return 1.0 + alpha * smoothed.flatten(1)
 
 # %% ../nbs/08_loss.ipynb #549b0436
@@ -73,7 +73,7 @@ def weighted_mean_logps(token_logps:Tensor, # (B, T) per-token log-probs
                         loss_mask:Tensor, # (B, T) 1/True for tokens that count, 0/False for padding
                        ) -> Tensor: # (B,) weighted mean log-prob of each sequence
     "Average `token_logps` per sequence with `weights`: `sum(w * l * m) / sum(w * m)`."
-    # ospo-method.md §3.2: with all weights 1 this is SimPO's length-normalised log-prob (average_log_prob=True)
+    # the official code (KU-AGI/OSPO): with all weights 1 this is SimPO's length-normalised log-prob (average_log_prob=True)
     mask = loss_mask.bool()
     if weights is None: weights = torch.ones_like(token_logps)
     weights = weights.to(token_logps.dtype).masked_fill(~mask, 0.0)
@@ -88,7 +88,7 @@ def simpo_loss(chosen_logps:Tensor, # (B,) (weighted) mean log-probs of the chos
                label_smoothing:float=0.0, # ε, the assumed fraction of flipped labels
               ) -> Tensor: # (B,) loss of each pair
     "Compute SimPO per pair: `-logsigmoid(beta * (chosen_logps - rejected_logps) - beta * gamma_beta_ratio)`."
-    # ospo-method.md §3.3 (object-weighted SimPO of arXiv 2506.02015 v3 once the log-probs are weighted means)
+    # the official code (KU-AGI/OSPO) (object-weighted SimPO of arXiv 2506.02015 v3 once the log-probs are weighted means)
     logits = beta * (chosen_logps - rejected_logps) - beta * gamma_beta_ratio
     return -F.logsigmoid(logits) * (1 - label_smoothing) - F.logsigmoid(-logits) * label_smoothing
 
@@ -106,20 +106,20 @@ def dpo_loss(policy_chosen_logps:Tensor, # (B,) summed log-probs of the chosen i
 
 # %% ../nbs/08_loss.ipynb #6fc38391
 def copo_loss(chosen_logps:Tensor, # (B,) mean log-probs of the chosen images under their base prompts
-              perturbed_logps:Tensor, # (B,) mean log-probs of the same images under the perturbed prompts
+              negative_prompt_logps:Tensor, # (B,) mean log-probs of the same images under the negative prompts
               beta:float=5.0, # CoPO's reward scale β₂
               gamma_beta_ratio:float=0.5, # CoPO's target margin over β₂
              ) -> Tensor: # (B,) loss of each pair
-    "Compute CoPO: SimPO preferring each chosen image under its own prompt over the perturbed one."
-    # ospo-method.md §3.6 (arXiv 2506.02015 v1/v2): an mDPO-style preference over prompts, not over images
-    return simpo_loss(chosen_logps, perturbed_logps, beta, gamma_beta_ratio)
+    "Compute CoPO: SimPO preferring each chosen image under its own prompt over its negative prompt."
+    # the official code (KU-AGI/OSPO) (arXiv 2506.02015 v1/v2): an mDPO-style preference over prompts, not over images
+    return simpo_loss(chosen_logps, negative_prompt_logps, beta, gamma_beta_ratio)
 
 # %% ../nbs/08_loss.ipynb #53bec3d1
 def sft_loss(token_logps:Tensor, # (B, T) per-token log-probs of the chosen image tokens
              loss_mask:Tensor, # (B, T) 1/True for tokens that count, 0/False for padding
             ) -> Tensor: # () mean negative log-likelihood over all valid tokens
     "Compute the token-level NLL: minus the mean of `token_logps` over every valid token in the batch."
-    # ospo-method.md §3.3: plain cross-entropy on the chosen tokens (no object weights), mean over the batch's tokens
+    # the official code (KU-AGI/OSPO): plain cross-entropy on the chosen tokens (no object weights), mean over the batch's tokens
     mask = loss_mask.bool()
     return -token_logps.masked_fill(~mask, 0.0).sum() / mask.sum().clamp_min(1)
 
@@ -135,8 +135,8 @@ class PairLogps:
     rejected_object_masks:Tensor|None=None # (B, h, w) masks of the rejected images
     ref_chosen_token_logps:Tensor|None=None # (B, T) chosen tokens under the frozen base model; needed by "dpo"
     ref_rejected_token_logps:Tensor|None=None # (B, T) rejected tokens under the frozen base model
-    perturbed_token_logps:Tensor|None=None # (B, T) chosen tokens under the perturbed prompt; needed by CoPO
-    perturbed_loss_mask:Tensor|None=None # (B, T) padding mask of those; None: every token counts
+    negative_prompt_token_logps:Tensor|None=None # (B, T) chosen tokens under the negative prompt; needed by CoPO
+    negative_prompt_loss_mask:Tensor|None=None # (B, T) padding mask of those; None: every token counts
 
     def __post_init__(self):
         shape = tuple(self.chosen_token_logps.shape)
@@ -144,8 +144,8 @@ class PairLogps:
         every_token = torch.ones(shape, dtype=torch.bool, device=self.chosen_token_logps.device)
         if self.chosen_loss_mask is None: self.chosen_loss_mask = every_token
         if self.rejected_loss_mask is None: self.rejected_loss_mask = every_token
-        if self.perturbed_loss_mask is None and self.perturbed_token_logps is not None:
-            self.perturbed_loss_mask = every_token
+        if self.negative_prompt_loss_mask is None and self.negative_prompt_token_logps is not None:
+            self.negative_prompt_loss_mask = every_token
         for name, value in vars(self).items():
             if value is not None and not name.endswith("object_masks") and tuple(value.shape) != shape:
                 raise ValueError(f"PairLogps.{name} has shape {tuple(value.shape)}; expected {shape}")
@@ -169,7 +169,7 @@ class PrefTerms(NamedTuple):
 def _simpo_terms(chosen_logps:Tensor, rejected_logps:Tensor, config) -> PrefTerms:
     # shared by "simpo" and "ospo", which differ only in how they average the token log-probs
     losses = simpo_loss(chosen_logps, rejected_logps, config.beta, config.gamma_beta_ratio, config.label_smoothing)
-    # ospo-method.md §3.3: the logged rewards are beta * log-prob, detached
+    # the official code (KU-AGI/OSPO): the logged rewards are beta * log-prob, detached
     return PrefTerms(losses, chosen_logps, rejected_logps,
                      config.beta * chosen_logps.detach(), config.beta * rejected_logps.detach())
 
@@ -186,7 +186,7 @@ def ospo_pref(pair:PairLogps, # the batch of pairs, with `chosen_object_masks` a
               config, # a `LossConfig`; supplies the `mask_*` settings and SimPO's `beta`, `gamma_beta_ratio`
              ) -> PrefTerms:
     "Apply object-weighted SimPO: mean log-probs weighted by `1 + mask_alpha * smooth_mask(mask)`, then SimPO."
-    # arXiv 2506.02015 v3, object-weighted SimPO; ospo-method.md §3.2: chosen and rejected each use their own mask
+    # arXiv 2506.02015 v3, object-weighted SimPO; the official code (KU-AGI/OSPO): chosen and rejected each use their own mask
     if pair.chosen_object_masks is None or pair.rejected_object_masks is None:
         raise ValueError("loss_type 'ospo' needs PairLogps.chosen_object_masks and rejected_object_masks; "
                          "use loss_type 'simpo' to train without masks")
@@ -285,15 +285,15 @@ def ospo_loss(pair:PairLogps, # per-token log-probs and masks of a batch of pref
     "Compute the total loss `simpo_weight * mean(L_pref) + sft_weight * L_sft (+ copo_weight * mean(L_copo))`."
     config = config or LossConfig()
     terms = get_pref_loss(config.loss_type)(pair, config)
-    # ospo-method.md §3.3: L = mean(simpo_weight * L_pref) + sft_weight * L_sft, SFT on the chosen tokens only
+    # the official code (KU-AGI/OSPO): L = mean(simpo_weight * L_pref) + sft_weight * L_sft, SFT on the chosen tokens only
     sft = sft_loss(pair.chosen_token_logps, pair.chosen_loss_mask)
     loss = config.simpo_weight * terms.losses.mean() + config.sft_weight * sft
     metrics = pref_metrics(terms) | {"loss/sft": sft.detach()}
-    if config.copo_weight > 0:  # ospo-method.md §3.6, the paper v1/v2 objective
-        if pair.perturbed_token_logps is None:
-            raise ValueError("copo_weight > 0 needs PairLogps.perturbed_token_logps (chosen image, perturbed prompt)")
+    if config.copo_weight > 0:  # the official code (KU-AGI/OSPO), the paper v1/v2 objective
+        if pair.negative_prompt_token_logps is None:
+            raise ValueError("copo_weight > 0 needs PairLogps.negative_prompt_token_logps (chosen image, negative prompt)")
         copo = copo_loss(weighted_mean_logps(pair.chosen_token_logps, None, pair.chosen_loss_mask),
-                         weighted_mean_logps(pair.perturbed_token_logps, None, pair.perturbed_loss_mask),
+                         weighted_mean_logps(pair.negative_prompt_token_logps, None, pair.negative_prompt_loss_mask),
                          config.copo_beta, config.copo_gamma_beta_ratio)
         loss = loss + config.copo_weight * copo.mean()
         metrics["loss/copo"] = copo.detach().mean()

@@ -18,14 +18,14 @@ import numpy as np
 import torch
 from skimage.filters import threshold_otsu
 
-from .core import atomic_write, read_jsonl, run_resumable, shard, shard_path, stage_path, write_jsonl
+from .core import atomic_write, read_jsonl, run_sharded, write_jsonl
+from .layout import dataset_path, figure_path, items_path, pairs_path, summary_path
 from .sampling import image_prompts, positions_from_mask, run_language_model
-from .vqa import PAIR_SCHEMA_VERSION, PrefPair, pair_figure, pair_images, pairs_path
+from .vqa import PAIR_SCHEMA_VERSION, PrefPair, pair_figure, pair_images
 
 # %% auto #0
 __all__ = ['logger', 'OFFICIAL_SKIP_LAYERS', 'MaskConfig', 'middle_layers', 'mask_layers', 'object_mask', 'concept_spans',
-           'eager_attention', 'image_text_attention', 'MaskItem', 'pair_masks', 'masks_items_path', 'dataset_path',
-           'run_masks', 'write_dataset']
+           'eager_attention', 'image_text_attention', 'MaskItem', 'pair_masks', 'run_masks', 'write_dataset']
 
 # %% ../nbs/07_masks.ipynb #ca9b530f
 logger = logging.getLogger(__name__)
@@ -187,14 +187,6 @@ def pair_masks(pair:PrefPair, # one pair (its prompt, concepts and tokens)
     return MaskItem(pair.item_id, [c for c, _ in found], missing, pair.grid_size, masks[0], masks[1], 'ok')
 
 # %% ../nbs/07_masks.ipynb #54f499e9
-def masks_items_path(run_dir:str|Path)->Path:
-    "The mask stage's record file in `run_dir`."
-    return stage_path(run_dir, 'masks', 'items.jsonl')
-
-def dataset_path(run_dir:str|Path)->Path:
-    "The preference dataset of a run."
-    return stage_path(run_dir, 'dataset', 'train.jsonl')
-
 def run_masks(pairs:Sequence, # all `PrefPair`s, in the same order in every process
               model, processor,
               run_dir:str|Path, # run folder; writes `masks/items.jsonl` (or its shard)
@@ -204,10 +196,8 @@ def run_masks(pairs:Sequence, # all `PrefPair`s, in the same order in every proc
              )->list: # this shard's `MaskItem`s
     "Object masks for this process's shard of `pairs` (resumable)."
     config = config or MaskConfig()
-    output = shard_path(masks_items_path(run_dir), process_index, num_processes)
-    return run_resumable(shard(list(pairs), process_index, num_processes), output,
-                         lambda batch: [pair_masks(p, model, processor, config) for p in batch], config.batch_size,
-                         MaskItem, desc='masks', progress=progress)
+    return run_sharded(pairs, items_path(run_dir, 'masks'), lambda batch: [pair_masks(p, model, processor, config)
+                       for p in batch], config.batch_size, MaskItem, process_index, num_processes, 'masks', progress)
 
 # %% ../nbs/07_masks.ipynb #1b26322e
 def _dataset_card(count:int)->str:
@@ -222,7 +212,7 @@ def write_dataset(run_dir:str|Path, # run folder with merged `vqa/pairs.jsonl` a
                   figures:bool=True, # write the figure
                  )->list: # the `PrefPair`s of the dataset
     "Join pairs and masks into `dataset/train.jsonl`, with a card and a summary."
-    masks = {m.item_id: m for m in read_jsonl(masks_items_path(run_dir), MaskItem)}
+    masks = {m.item_id: m for m in read_jsonl(items_path(run_dir, 'masks'), MaskItem)}
     pairs, reasons = [], Counter()
     for pair in read_jsonl(pairs_path(run_dir), PrefPair):
         mask = masks.get(pair.item_id)
@@ -231,10 +221,10 @@ def write_dataset(run_dir:str|Path, # run folder with merged `vqa/pairs.jsonl` a
         if reason == 'ok': pairs.append(replace(pair, chosen_mask=mask.chosen_mask, rejected_mask=mask.rejected_mask))
     pairs.sort(key=lambda p: p.item_id)
     write_jsonl(dataset_path(run_dir), pairs)
-    atomic_write(stage_path(run_dir, 'dataset', 'README.md'), _dataset_card(len(pairs)))
+    atomic_write(dataset_path(run_dir).with_name('README.md'), _dataset_card(len(pairs)))
     summary = {'pairs': len(pairs), 'reasons': dict(sorted(reasons.items())), 'schema_version': PAIR_SCHEMA_VERSION,
                'by_category': dict(sorted(Counter(p.t2i_category for p in pairs).items()))}
-    atomic_write(stage_path(run_dir, 'dataset', 'summary.json'), json.dumps(summary, indent=1, sort_keys=True))
+    atomic_write(summary_path(run_dir, 'dataset'), json.dumps(summary, indent=1, sort_keys=True))
     if figures and model is not None:
-        pair_figure(pairs, pair_images(model, pairs)).savefig(stage_path(run_dir, 'masks', 'pairs.png'), dpi=80)
+        pair_figure(pairs, pair_images(model, pairs)).savefig(figure_path(run_dir, 'masks', 'pairs'), dpi=80)
     return pairs

@@ -5,7 +5,6 @@
 # %% ../nbs/03_prompts.ipynb #baeddf70
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import logging
@@ -19,16 +18,17 @@ from typing import Callable, Sequence
 import yaml
 from tqdm import tqdm
 
-from .core import (asset_path, atomic_write, chat_message, derive_seed, message_text, salted, shard, shard_path,
-                       stage_path, write_jsonl)
+from .core import (asset_path, atomic_write, chat_message, derive_seed, message_text, register, salted, shard,
+                       shard_path, write_jsonl)
+from .layout import items_path, state_path
 
 # %% auto #0
-__all__ = ['logger', 'SUB_CATEGORIES', 'T2I_CATEGORIES', 'FAMILIES', 'PERTURB_SLOTS', 'TextSource', 'ELEMENT_FORMAT',
-           'TRANSFORMATIONS', 'TEMPLATE_SETS', 'TEMPLATE_SET_MODULES', 'NUMBER_WORDS', 'DEFAULT_QUOTAS', 'call_source',
-           'scripted_source', 'model_source', 'SamplingConfig', 'ChatTemplate', 'TemplateSet', 'format_element',
-           'load_template_set', 'register_template_set', 'template_set_names', 'get_template_set', 'ParseError',
-           'first_answer', 'clean_text', 'norm_key', 'counts_in', 'parse_element', 'PromptConfig', 'PromptItem',
-           'shots_for_step', 'CategoryState', 'prompt_items_path', 'generate_base_prompts', 'prompt_summary']
+__all__ = ['logger', 'SUB_CATEGORIES', 'T2I_CATEGORIES', 'FAMILIES', 'PERTURB_SLOTS', 'TextSource', 'TEXT_SOURCES',
+           'ELEMENT_FORMAT', 'TRANSFORMATIONS', 'TEMPLATE_SETS', 'NUMBER_WORDS', 'DEFAULT_QUOTAS', 'call_source',
+           'scripted_source', 'model_source', 'SourceKind', 'register_text_source', 'SamplingConfig', 'ChatTemplate',
+           'TemplateSet', 'format_element', 'load_template_set', 'register_template_set', 'template_set_names',
+           'get_template_set', 'ParseError', 'first_answer', 'clean_text', 'norm_key', 'counts_in', 'parse_element',
+           'PromptConfig', 'PromptItem', 'shots_for_step', 'CategoryState', 'generate_base_prompts', 'prompt_summary']
 
 # %% ../nbs/03_prompts.ipynb #ffdc0ec8
 logger = logging.getLogger(__name__)
@@ -96,6 +96,19 @@ def model_source(model, # a `JanusForConditionalGeneration` (or the tiny one fro
         kwargs = {**sampling_kwargs, **{k: v for k, v in sampling.items() if v is not None}}
         return generate_text(model, processor, conversations, seeds, **kwargs)
     return source
+
+# %% ../nbs/03_prompts.ipynb #bb0effef
+@dataclass(frozen=True)
+class SourceKind:
+    "A named kind of text source: how to build it for an iteration, and the template set it needs (if any)."
+    make:Callable # (load: () -> (model, processor)) -> TextSource
+    template_set:str|None=None # the only template set the source can answer
+
+TEXT_SOURCES = {'model': SourceKind(lambda load: model_source(*load()))}  # name -> SourceKind
+
+def register_text_source(name:str, kind:SourceKind)->SourceKind:
+    "Add `kind` to `TEXT_SOURCES` under `name` (idempotent for the same kind)."
+    return register(TEXT_SOURCES, name, kind, 'text source')
 
 # %% ../nbs/03_prompts.ipynb #9e438caa
 @dataclass
@@ -185,26 +198,20 @@ TEMPLATE_SETS = {}  # name -> TemplateSet: shipped sets once loaded, and sets re
 
 def register_template_set(templates:TemplateSet)->TemplateSet:
     "Add `templates` to `TEMPLATE_SETS` under its name (idempotent; a different set of that name fails)."
-    known = TEMPLATE_SETS.get(templates.name)
-    if known is not None and known != templates:
-        raise ValueError(f'TEMPLATE_SETS already holds a different set named {templates.name!r}')
-    TEMPLATE_SETS[templates.name] = templates
-    return templates
+    return register(TEMPLATE_SETS, templates.name, templates, 'template set')
 
 # %% ../nbs/03_prompts.ipynb #0d11d98f
-# Template sets that live in other modules, imported on first use so the lookup does not depend on import order.
-TEMPLATE_SET_MODULES = {'shapeworld': 'ospo.shapeworld_tasks'}
-
 def template_set_names()->list:
     "Names of the template sets: the shipped files and the registered sets."
     return sorted({p.stem for p in asset_path('templates').glob('*.yaml')} | set(TEMPLATE_SETS))
 
 def get_template_set(name:str)->TemplateSet:
     "Look up a template set by `name`: a registered one, or a shipped file (loaded once)."
-    if name not in TEMPLATE_SETS and name in TEMPLATE_SET_MODULES: importlib.import_module(TEMPLATE_SET_MODULES[name])
     if name not in TEMPLATE_SETS and asset_path('templates', f'{name}.yaml').is_file():
         register_template_set(load_template_set(name))
-    if name not in TEMPLATE_SETS: raise ValueError(f'Unknown template set {name!r}; should be one of {template_set_names()}')
+    if name not in TEMPLATE_SETS:
+        raise ValueError(f'Unknown template set {name!r}; should be one of {template_set_names()} (a test bed\'s own '
+                         'set needs its plug-in)')
     return TEMPLATE_SETS[name]
 
 # %% ../nbs/03_prompts.ipynb #58816a0d
@@ -380,11 +387,6 @@ def _sample_category(source:TextSource, sub_category:str, config:PromptConfig, s
         state.save(state_file)
     return state
 
-# %% ../nbs/03_prompts.ipynb #8d109127
-def prompt_items_path(run_dir:str|Path)->Path:
-    "The base-prompt stage's output file in `run_dir`."
-    return stage_path(run_dir, 'prompts', 'items.jsonl')
-
 # %% ../nbs/03_prompts.ipynb #bb8212b1
 def generate_base_prompts(source:TextSource, # the model, as a text source
                           run_dir:str|Path, # run folder; writes `prompts/items.jsonl` (or its shard)
@@ -400,14 +402,14 @@ def generate_base_prompts(source:TextSource, # the model, as a text source
     items = []
     with tqdm(total=total, desc='base prompts', disable=not progress) as bar:
         for category in categories:
-            state_file = stage_path(run_dir, 'prompts', f'{category}.state.json')
+            state_file = state_path(run_dir, category)
             bar.update(len(CategoryState.load(state_file, category).items))
             state = _sample_category(source, category, config, state_file, bar)
             if len(state.items) < config.quotas[category]:
                 logger.warning('%s: %d of %d prompts after %d samples', category, len(state.items),
                                config.quotas[category], state.samples)
             items += state.items
-    write_jsonl(shard_path(prompt_items_path(run_dir), process_index, num_processes), items)
+    write_jsonl(shard_path(items_path(run_dir, 'prompts'), process_index, num_processes), items)
     return items
 
 # %% ../nbs/03_prompts.ipynb #dec2df79
@@ -416,7 +418,7 @@ def prompt_summary(run_dir:str|Path, config:PromptConfig|None=None)->list:
     config = config or PromptConfig()
     rows = []
     for category in config.sub_categories:
-        state = CategoryState.load(stage_path(run_dir, 'prompts', f'{category}.state.json'), category)
+        state = CategoryState.load(state_path(run_dir, category), category)
         failed = sum(state.failures.values())
         rows.append({'sub_category': category, 't2i_category': SUB_CATEGORIES[category], 'accepted': len(state.items),
                      'quota': config.quotas[category], 'samples': state.samples, 'parse_failures': failed,

@@ -7,36 +7,34 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from .core import atomic_write, derive_seed, read_jsonl, run_resumable, shard, shard_path, stage_path, write_jsonl
-from .images import ImageItem, images_items_path, load_item_tokens
+from .core import atomic_write, derive_seed, read_jsonl, register, run_sharded, write_jsonl
+from .images import ImageItem, load_item_tokens
+from .layout import figure_path, items_path, pairs_path, summary_path
 from .sampling import ANSWER_RULES, decode_images, yes_no
-from .shapeworld_vq import decode_tokens
-from .world import check_batch, parse_prompt
 
 # %% auto #0
-__all__ = ['logger', 'SELECTIONS', 'JUDGES', 'ORACLE_QUESTION', 'PAIR_SCHEMA_VERSION', 'VqaConfig', 'image_score', 'score_images',
-           'oracle_scores', 'VqaItem', 'vqa_batch', 'select_pair', 'PrefPair', 'build_pairs', 'score_histograms',
-           'pair_figure', 'pair_images', 'vqa_items_path', 'pairs_path', 'run_vqa', 'selection_summary', 'write_pairs',
-           'scoring_speed']
+__all__ = ['logger', 'SELECTIONS', 'JUDGES', 'PAIR_SCHEMA_VERSION', 'VqaConfig', 'image_score', 'score_images', 'Judge',
+           'register_judge', 'VqaItem', 'vqa_batch', 'select_pair', 'PrefPair', 'build_pairs', 'score_histograms',
+           'pair_figure', 'pair_images', 'run_vqa', 'selection_summary', 'write_pairs', 'scoring_speed']
 
 # %% ../nbs/06_vqa.ipynb #a24da062
 logger = logging.getLogger(__name__)
 
 # %% ../nbs/06_vqa.ipynb #d6d044bd
 SELECTIONS = ('argmax', 'random')
-JUDGES = ('self', 'oracle')
 
 @dataclass
 class VqaConfig:
@@ -46,7 +44,7 @@ class VqaConfig:
     batch_size:int=4 # items per stage batch
     questions_per_forward:int=32 # (image, question) rows per forward pass
     image_input:str='pixels' # 'pixels': decoded images through SigLIP (paper); 'tokens': VQ embeddings
-    judge:str='self' # 'self': the model's own VQA (OSPO); 'oracle': the ShapeWorld pixel oracle (experiment arm)
+    judge:str='self' # a key of `JUDGES`: 'self', the model's own VQA (OSPO), or one a test bed registered
     answer_rule:str='max' # 'max': max(P(yes), P(Yes)) as the official code; 'sum': every single-token spelling
 
     def __post_init__(self):
@@ -54,7 +52,7 @@ class VqaConfig:
             raise ValueError(f'selection must be one of {SELECTIONS}, got {self.selection!r}')
         if self.image_input not in ('pixels', 'tokens'):
             raise ValueError(f"image_input must be 'pixels' or 'tokens', got {self.image_input!r}")
-        if self.judge not in JUDGES: raise ValueError(f'judge must be one of {JUDGES}, got {self.judge!r}')
+        if self.judge not in JUDGES: raise ValueError(f'judge must be one of {sorted(JUDGES)}, got {self.judge!r}')
         if self.answer_rule not in ANSWER_RULES:
             raise ValueError(f'answer_rule must be one of {ANSWER_RULES}, got {self.answer_rule!r}')
         if not -1 <= self.tau <= 1: raise ValueError(f'tau must be in [-1, 1], got {self.tau}')
@@ -94,20 +92,24 @@ def score_images(model, processor,
         start += len(qs)
     return out
 
-# %% ../nbs/06_vqa.ipynb #fdd79e0b
-ORACLE_QUESTION = 'Does the image show exactly "{prompt}" (ospo.world.check)?' # the oracle's one question
+# %% ../nbs/06_vqa.ipynb #b620f69f
+@dataclass(frozen=True)
+class Judge:
+    "A way to score an item's images, and the questions it records for the item."
+    score:Callable # (item, tokens (2S, T) base then negative VQ ids, model, processor, VqaConfig) -> score dicts | None
+    questions:Callable # item -> the questions recorded with its scores
 
-def oracle_scores(model, # a ShapeWorld Janus: its VQ decodes the tokens
-                  prompt:str, # the short base prompt
-                  tokens:torch.Tensor, # (N, T) VQ ids of the images
-                  slots:Sequence|None=None, # perturbation slot of each image
-                 )->list|None: # one `image_score` dict per image (score +1 or -1), or None if `prompt` is unparsed
-    "Judge images with the ShapeWorld pixel oracle: +1 if `ospo.world.check(prompt, image)` holds, else -1."
-    spec = parse_prompt(prompt)
-    if spec is None: return None
-    verdicts = check_batch([spec] * len(tokens), decode_tokens(model.model.vqmodel, tokens.long()))
-    slots = [None] * len(tokens) if slots is None else slots
-    return [image_score([float(v)], [float(not v)], slot) for v, slot in zip(verdicts, slots)]
+def _self_score(item, tokens, model, processor, config):
+    "OSPO's judge: the model answers the base prompt's questions about each image."
+    images = decode_images(model, tokens) if config.image_input == 'pixels' else tokens
+    return score_images(model, processor, images, [item.questions] * len(tokens), config.image_input,
+                        config.questions_per_forward, config.answer_rule)
+
+JUDGES = {'self': Judge(_self_score, lambda item: list(item.questions))}  # name -> Judge
+
+def register_judge(name:str, judge:Judge)->Judge:
+    "Add `judge` to `JUDGES` under `name` (idempotent for the same judge)."
+    return register(JUDGES, name, judge, 'judge')
 
 # %% ../nbs/06_vqa.ipynb #11e61bf6
 @dataclass
@@ -117,40 +119,32 @@ class VqaItem:
     sub_category:str
     t2i_category:str
     prompt:str # short base prompt, the source of the questions
-    questions:list # yes/no questions about the base prompt (with the oracle judge: its one check)
+    questions:list # the judge's questions: yes/no questions about the base prompt (self)
     slots:list # drawn slots
     base:list # `image_score` dict of the base image of each slot
     negative:list # `image_score` dict of the negative image of each slot
-    status:str # 'ok' | the image stage's status | 'unreadable_tokens' | 'judge_failure' (oracle: prompt unparsed)
+    status:str # 'ok' | the image stage's status | 'unreadable_tokens' | 'judge_failure' (the judge could not read the item)
 
 # %% ../nbs/06_vqa.ipynb #0b8070bf
-def _score_item(item, tokens, model, processor, config):
-    ids = torch.cat([tokens['base'], tokens['negative']]).long()
-    if config.judge == 'oracle': return oracle_scores(model, item.prompt, ids, item.slots * 2)
-    images = decode_images(model, ids) if config.image_input == 'pixels' else ids
-    scores = score_images(model, processor, images, [item.questions] * len(ids), config.image_input,
-                          config.questions_per_forward, config.answer_rule)
-    return [dict(o, slot=s) for o, s in zip(scores, item.slots * 2)]
-
 def vqa_batch(items:Sequence, # `ospo.images.ImageItem`s
               model, processor,
               run_dir:str|Path, # run folder holding the image stage's files
               config:VqaConfig|None=None,
              )->list: # one `VqaItem` per item
-    "Score all images of a batch of items: each item's images and questions in their own forward passes."
+    "Score all images of a batch of items with the config's judge: each item's images in their own forward passes."
     config = config or VqaConfig()
-    records = []
+    judge, records = JUDGES[config.judge], []
     for o in items:
         tokens = load_item_tokens(run_dir, o) if o.status == 'ok' else None
         status = o.status if o.status != 'ok' else 'unreadable_tokens' if tokens is None else 'ok'
-        scores = _score_item(o, tokens, model, processor, config) if status == 'ok' else []
+        ids = torch.cat([tokens['base'], tokens['negative']]).long() if status == 'ok' else None
+        scores = judge.score(o, ids, model, processor, config) if status == 'ok' else []
         if scores is None: status, scores = 'judge_failure', []
-        questions = [ORACLE_QUESTION.format(prompt=o.prompt)] if config.judge == 'oracle' else list(o.questions)
-        records.append(VqaItem(o.item_id, o.sub_category, o.t2i_category, o.prompt, questions, list(o.slots),
+        scores = [dict(s, slot=slot) for s, slot in zip(scores, o.slots * 2)]
+        records.append(VqaItem(o.item_id, o.sub_category, o.t2i_category, o.prompt, judge.questions(o), list(o.slots),
                                scores[:len(o.slots)], scores[len(o.slots):], status))
     failures = sum(r.status == 'judge_failure' for r in records)
-    if failures: logger.warning('%d of %d items: base prompt outside the ShapeWorld grammar, no oracle verdict',
-                                failures, len(records))
+    if failures: logger.warning('judge %r could not score %d of %d items', config.judge, failures, len(records))
     return records
 
 # %% ../nbs/06_vqa.ipynb #74394304
@@ -176,33 +170,44 @@ PAIR_SCHEMA_VERSION = 1
 
 @dataclass
 class PrefPair:
-    "One preference pair: the dataset record shared by pair selection, masks and training."
+    "One preference pair: the one record from pair selection through masks to training."
     item_id:str
-    t2i_category:str
-    sub_category:str
     prompt:str # short base prompt (training condition)
-    concepts:list # objects named in step 1
-    slot:int # perturbation slot of both images
-    seed:int # the chosen image's seed, shared by the rejected one unless both prompts are equal (no perturbation)
-    chosen_prompt:str # dense base prompt of the chosen image
-    rejected_prompt:str # dense negative prompt of the rejected image
-    negative_prompt:str # short negative prompt of the slot
     chosen_tokens:list # (T,) sampled VQ ids of the chosen image
     rejected_tokens:list # (T,) sampled VQ ids of the rejected image
-    grid_size:int # the token grid is grid_size x grid_size
-    questions:list # the judge's questions
-    chosen_answers:list # 'yes' | 'no' | 'tie' per question
-    rejected_answers:list
-    chosen_score:float # mean P(yes) - P(no)
-    rejected_score:float
-    selection:str # 'argmax' | 'random'
-    tau:float # threshold used for the chosen image
-    chosen_image:str # PNG path relative to the run folder
-    rejected_image:str
-    tokens_file:str # safetensors file of the item, relative to the run folder
+    grid_size:int=0 # the token grid is grid_size x grid_size (0: derived from T)
     chosen_mask:list|None=None # (T,) 0/1 object mask, row-major; None until `ospo.masks` fills it
     rejected_mask:list|None=None
+    negative_prompt:str='' # short negative prompt of the slot (the CoPO term conditions the chosen image on it)
+    t2i_category:str=''
+    sub_category:str=''
+    concepts:list=field(default_factory=list) # objects named in step 1
+    slot:int|None=None # perturbation slot of both images
+    seed:int|None=None # the chosen image's seed, shared by the rejected one unless both prompts are equal
+    chosen_prompt:str='' # dense base prompt of the chosen image
+    rejected_prompt:str='' # dense negative prompt of the rejected image
+    questions:list=field(default_factory=list) # the judge's questions
+    chosen_answers:list=field(default_factory=list) # 'yes' | 'no' | 'tie' per question
+    rejected_answers:list=field(default_factory=list)
+    chosen_score:float|None=None # mean P(yes) - P(no)
+    rejected_score:float|None=None
+    selection:str='' # 'argmax' | 'random'
+    tau:float|None=None # threshold used for the chosen image
+    chosen_image:str='' # PNG path relative to the run folder
+    rejected_image:str=''
+    tokens_file:str='' # safetensors file of the item, relative to the run folder
     schema_version:int=PAIR_SCHEMA_VERSION
+
+    def __post_init__(self):
+        T = len(self.chosen_tokens)
+        if T == 0 or len(self.rejected_tokens) != T:
+            raise ValueError(f'PrefPair {self.item_id!r}: chosen_tokens and rejected_tokens must be non-empty and equally '
+                             f'long, got {T} and {len(self.rejected_tokens)}')
+        if not self.grid_size: self.grid_size = math.isqrt(T)
+        if self.grid_size ** 2 != T: raise ValueError(f'PrefPair {self.item_id!r}: {T} tokens do not fill a square grid')
+        for name in ('chosen_mask', 'rejected_mask'):
+            if getattr(self, name) is not None and len(getattr(self, name)) != T:
+                raise ValueError(f'PrefPair {self.item_id!r}: {name} must have one 0/1 value per image token ({T})')
 
 # %% ../nbs/06_vqa.ipynb #8ef818c3
 def build_pairs(vqa_items:Sequence, # `VqaItem`s
@@ -221,13 +226,15 @@ def build_pairs(vqa_items:Sequence, # `VqaItem`s
         reasons[reason] += 1
         if reason != 'ok': continue
         image, k = images[item.item_id], item.slots.index(slot)
-        side = int(round(tokens['base'].shape[1] ** 0.5))
         pairs.append(PrefPair(
-            item.item_id, item.t2i_category, item.sub_category, item.prompt, list(image.concepts), slot, image.seeds[k],
-            image.base_prompts[k], image.negative_prompts[k], image.negatives[k] or '', tokens['base'][k].tolist(),
-            tokens['negative'][k].tolist(), side, list(item.questions), item.base[k]['answers'],
-            item.negative[k]['answers'], item.base[k]['score'], item.negative[k]['score'], config.selection, config.tau,
-            image.base_images[k], image.negative_images[k], image.tokens_file))
+            item.item_id, item.prompt, tokens['base'][k].tolist(), tokens['negative'][k].tolist(),
+            negative_prompt=image.negatives[k] or '', t2i_category=item.t2i_category, sub_category=item.sub_category,
+            concepts=list(image.concepts), slot=slot, seed=image.seeds[k], chosen_prompt=image.base_prompts[k],
+            rejected_prompt=image.negative_prompts[k], questions=list(item.questions),
+            chosen_answers=item.base[k]['answers'], rejected_answers=item.negative[k]['answers'],
+            chosen_score=item.base[k]['score'], rejected_score=item.negative[k]['score'], selection=config.selection,
+            tau=config.tau, chosen_image=image.base_images[k], rejected_image=image.negative_images[k],
+            tokens_file=image.tokens_file))
     return pairs, reasons
 
 # %% ../nbs/06_vqa.ipynb #2183e3d1
@@ -283,14 +290,6 @@ def pair_images(model, # decodes the stored tokens
     return list(zip(images[::2], images[1::2]))
 
 # %% ../nbs/06_vqa.ipynb #753ba3ca
-def vqa_items_path(run_dir:str|Path)->Path:
-    "The VQA stage's record file in `run_dir`."
-    return stage_path(run_dir, 'vqa', 'items.jsonl')
-
-def pairs_path(run_dir:str|Path)->Path:
-    "The selected pairs (without masks) in `run_dir`."
-    return stage_path(run_dir, 'vqa', 'pairs.jsonl')
-
 def run_vqa(items:Sequence, # all `ImageItem`s, in the same order in every process
             model, processor,
             run_dir:str|Path, # run folder; writes `vqa/items.jsonl` (or its shard)
@@ -300,10 +299,8 @@ def run_vqa(items:Sequence, # all `ImageItem`s, in the same order in every proce
            )->list: # this shard's `VqaItem`s
     "Paper step 4.2 for this process's shard of `items` (resumable)."
     config = config or VqaConfig()
-    output = shard_path(vqa_items_path(run_dir), process_index, num_processes)
-    return run_resumable(shard(list(items), process_index, num_processes), output,
-                         lambda batch: vqa_batch(batch, model, processor, run_dir, config), config.batch_size, VqaItem,
-                         desc='vqa', progress=progress)
+    return run_sharded(items, items_path(run_dir, 'vqa'), lambda batch: vqa_batch(batch, model, processor, run_dir, config),
+                       config.batch_size, VqaItem, process_index, num_processes, 'vqa', progress)
 
 # %% ../nbs/06_vqa.ipynb #a6598426
 def selection_summary(vqa_items:Sequence, # `VqaItem`s
@@ -324,16 +321,16 @@ def write_pairs(run_dir:str|Path, # run folder with merged `images/items.jsonl` 
                )->list: # the `PrefPair`s written
     "Select the pairs of a run, write them with a summary and the figures."
     config = config or VqaConfig()
-    vqa_items = read_jsonl(vqa_items_path(run_dir), VqaItem)
-    pairs, reasons = build_pairs(vqa_items, read_jsonl(images_items_path(run_dir), ImageItem), run_dir, config)
+    vqa_items = read_jsonl(items_path(run_dir, 'vqa'), VqaItem)
+    pairs, reasons = build_pairs(vqa_items, read_jsonl(items_path(run_dir, 'images'), ImageItem), run_dir, config)
     write_jsonl(pairs_path(run_dir), pairs)
     summary = {'config': {'tau': config.tau, 'selection': config.selection, 'judge': config.judge},
                'reasons': dict(sorted(reasons.items())),
                'by_category': selection_summary(vqa_items, config)}
-    atomic_write(stage_path(run_dir, 'vqa', 'summary.json'), json.dumps(summary, indent=1, sort_keys=True))
-    if figures: score_histograms(vqa_items, config.tau).savefig(stage_path(run_dir, 'vqa', 'scores.png'), dpi=80)
+    atomic_write(summary_path(run_dir, 'vqa'), json.dumps(summary, indent=1, sort_keys=True))
+    if figures: score_histograms(vqa_items, config.tau).savefig(figure_path(run_dir, 'vqa', 'scores'), dpi=80)
     if figures and model is not None:
-        pair_figure(pairs, pair_images(model, pairs)).savefig(stage_path(run_dir, 'vqa', 'pairs.png'), dpi=80)
+        pair_figure(pairs, pair_images(model, pairs)).savefig(figure_path(run_dir, 'vqa', 'pairs'), dpi=80)
     logger.info('%s: %d pairs from %d items; reasons %s', run_dir, len(pairs), len(vqa_items), dict(reasons))
     return pairs
 
