@@ -16,7 +16,7 @@ from pathlib import Path
 import ospo
 
 # %% auto #0
-__all__ = ['COMMANDS', 'plugin_commands', 'parser', 'main']
+__all__ = ['EXAMPLES', 'COMMANDS', 'plugin_commands', 'parser', 'main']
 
 # %% ../nbs/14_cli.ipynb #c9352d8f
 def _overrides(parser):
@@ -25,7 +25,7 @@ def _overrides(parser):
 
 def _progress(parser):
     parser.add_argument('--progress', action=argparse.BooleanOptionalAction, default=None,
-                        help='progress bars (default: on when the output is a terminal)')
+                        help='progress bars (default: on when stderr is a terminal; else timestamped lines)')
 
 def _add_run(sub):
     p = sub.add_parser('run', help='run (or resume) the whole OSPO loop', description=
@@ -87,16 +87,23 @@ def plugin_commands()->dict:
         except ImportError as e: logging.getLogger(__name__).warning('plug-in %s: %s', ep.name, e)
     return out
 
+EXAMPLES = '''examples:
+  ospo run shapeworld outputs/run     the whole loop on the built-in ShapeWorld model (resumes if rerun)
+  ospo status outputs/run             what is done, what runs (with the time left), what is to do
+  ospo run janus-pro-7b RUN_DIR -o images.guidance_scale=3
+  ospo COMMAND -h                     the options of one command'''
+
 def parser()->argparse.ArgumentParser:
     "The `ospo` argument parser: the built-in commands and the plug-ins' commands."
     p = argparse.ArgumentParser(prog='ospo', description='OSPO, object-centric self-improving preference optimization '
-                                'for text-to-image generation (arXiv 2506.02015), on the Hugging Face stack.')
+                                'for text-to-image generation (arXiv 2506.02015), on the Hugging Face stack.',
+                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--version', action='version', version=f'ospo {ospo.__version__}')
     p.add_argument('--debug', action='store_true', help='show the full traceback of an error')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
     for add in (_add_run, _add_stage, _add_status, _add_eval, _add_bench): add(sub)
-    for name, (help, _) in plugin_commands().items():
-        sub.add_parser(name, help=help, add_help=False).add_argument('args', nargs=argparse.REMAINDER)
+    for name, (help, _) in plugin_commands().items():  # the plug-in parses its arguments, `-h` included
+        sub.add_parser(name, help=help, add_help=False, prefix_chars='\0').add_argument('args', nargs=argparse.REMAINDER)
     return p
 
 # %% ../nbs/14_cli.ipynb #fff5cdb1
@@ -110,7 +117,7 @@ def _run(args):
     config = load_config(args.config, args.override)
     run_pipeline(config, args.run_dir, args.progress)
     if summary := eval_summary(config, args.run_dir): print(summary)
-    print(f'report: {report_path(args.run_dir)}')
+    print(f'report: {report_path(args.run_dir)} (and {report_path(args.run_dir).with_suffix(".html").name}, self-contained)')
 
 def _stage(args):
     import json
@@ -148,13 +155,26 @@ def _user_errors()->tuple:
     from ospo.config import ConfigError
     return (ConfigError, FileNotFoundError)
 
+class _Lines(logging.Formatter):
+    "Log records as timestamped lines; warnings and errors say so."
+    def format(self, record):
+        prefix = '' if record.levelno < logging.WARNING else f'{record.levelname.lower()}: '
+        return f'{self.formatTime(record, "%H:%M:%S")} {prefix}{record.getMessage()}'
+
+def _log_lines():
+    "The library's INFO lines (progress, stage summaries) on stderr; other libraries' warnings only."
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Lines())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    logging.getLogger('ospo').setLevel(logging.INFO)
+
 def main(argv:list|None=None, # the arguments (default: `sys.argv[1:]`)
         )->int: # the exit code
     "The `ospo` command."
     argv = list(sys.argv[1:] if argv is None else argv)
     p = parser()
     args = p.parse_args(argv) if argv else p.parse_args(['--help'])
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(name)s: %(message)s', datefmt='%H:%M:%S')
+    _log_lines()
     if getattr(args, 'progress', False) is None: args.progress = sys.stderr.isatty()
     try:
         if args.command in COMMANDS: COMMANDS[args.command](args)

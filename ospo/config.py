@@ -59,9 +59,9 @@ def load_plugin(name:str, # an installed plug-in's name, or a module path with a
 # %% ../nbs/10_config.ipynb #e1c656a4
 @dataclass(frozen=True)
 class Evaluator:
-    "Evaluates a model: `evaluate(model, processor, EvalConfig) -> {'rows', 'mean', 'auc', 'n'}` and a sample grid."
-    evaluate:Callable # (model, processor, EvalConfig) -> results dict
-    samples:Callable|None=None # (model, processor, EvalConfig, path) -> None: write a PNG grid of evaluation images
+    "Evaluates a model: `evaluate(model, processor, EvalConfig, progress) -> {'rows', 'mean', 'auc', 'n'}`, and samples."
+    evaluate:Callable # (model, processor, EvalConfig, progress: `ospo.core.Progress` or None) -> results dict
+    samples:Callable|None=None # (model, processor, EvalConfig) -> [{'prompt', 'category', 'verdict': bool|None, 'image'}]
     title:str='evaluation' # what the reports call it, e.g. 'oracle evaluation'
 
 EVALUATORS = {} # name -> Evaluator

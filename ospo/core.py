@@ -13,15 +13,17 @@ import logging
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from fastcore.basics import patch
 from tqdm import tqdm
 
 # %% auto #0
 __all__ = ['logger', 'atomic_write', 'to_record', 'from_record', 'read_jsonl', 'write_jsonl', 'append_jsonl', 'repair_jsonl',
            'safe_id', 'chat_message', 'message_text', 'register', 'derive_seed', 'salted', 'asset_path', 'shard',
-           'shard_path', 'item_key', 'merge_shards', 'run_resumable', 'run_sharded']
+           'shard_path', 'item_key', 'merge_shards', 'format_seconds', 'Progress', 'run_resumable', 'run_sharded']
 
 # %% ../nbs/00_core.ipynb #9987e289
 logger = logging.getLogger(__name__)
@@ -232,6 +234,88 @@ def merge_shards(output:str|Path, # merged file to write
         for p in paths: p.unlink(missing_ok=True)
     return records
 
+# %% ../nbs/00_core.ipynb #e9c6cc68
+def format_seconds(seconds:float|None, # a duration
+                  )->str: # '4.2 s', '42 s', '3 min 05 s', '2 h 07 min', or '?' for None
+    "A duration as a person reads it."
+    if seconds is None or seconds != seconds: return '?'
+    if seconds < 9.95: return f'{seconds:.1f} s'
+    seconds = round(seconds)
+    if seconds < 60: return f'{seconds} s'
+    if seconds < 3600: return f'{seconds // 60} min {seconds % 60:02d} s'
+    return f'{seconds // 3600} h {seconds % 3600 // 60:02d} min'
+
+# %% ../nbs/00_core.ipynb #f63e4506
+class Progress:
+    "A loop's progress: a `tqdm` bar, or a log line per tenth of the work or per `every` seconds; and a JSON file."
+    def __init__(self, total:int|None, # units of work (None: set later with `set_total`)
+                 desc:str, # what runs, e.g. 'images'
+                 bar:bool=False, # a tqdm bar (for a terminal) instead of log lines
+                 initial:int=0, # units already done (a resumed run)
+                 unit:str='items', # what is counted
+                 path:str|Path|None=None, # a JSON file kept current (done, total, elapsed, left) for `ospo status`
+                 every:float=30.0, # at most this many seconds between two log lines
+                 clock:Callable=time.monotonic): # the time source (tests pass a fake one)
+        self.total, self.desc, self.unit, self.path, self.every, self.clock = total, desc, unit, path, every, clock
+        self.done = self.initial = initial
+        self.start = self.last = clock()
+        self.logged_tenth = self._tenth()
+        self.bar = tqdm(total=total, initial=initial, desc=desc, unit=' ' + unit) if bar else None
+        if path is not None: self.write()  # `ospo status` sees the stage running from its start
+
+    def _tenth(self)->int: return int(10 * self.done / self.total) if self.total else 0
+
+    def set_total(self, total:int):
+        "Set the total once it is known."
+        self.total, self.logged_tenth = total, self._tenth()
+        if self.bar is not None: self.bar.total = total; self.bar.refresh()
+
+    def left(self)->float|None:
+        "Seconds left at this run's rate so far (None before any unit is done)."
+        rate = (self.done - self.initial) / max(self.clock() - self.start, 1e-9)
+        return (self.total - self.done) / rate if self.total is not None and rate > 0 else None
+
+    def line(self)->str:
+        "The progress as one line: count, share, elapsed, estimate of the time left."
+        share = f' ({100 * self.done / self.total:.0f}%)' if self.total else ''
+        left = f', ~{format_seconds(self.left())} left' if self.total and self.done < self.total else ''
+        return (f'{self.desc}: {self.done:,}/{"?" if self.total is None else f"{self.total:,}"} {self.unit}{share}, '
+                f'{format_seconds(self.clock() - self.start)} elapsed{left}')
+
+# %% ../nbs/00_core.ipynb #e096b2ba
+@patch
+def update(self:Progress, n:int=1, # units just done
+          ):
+    "Count `n` more units; log a line at each new tenth or after `every` seconds; refresh the JSON file."
+    self.done += n
+    if self.bar is not None: self.bar.update(n)
+    now, tenth = self.clock(), self._tenth()
+    if tenth > self.logged_tenth or now - self.last >= self.every:
+        self.logged_tenth, self.last = tenth, now
+        if self.bar is None: logger.info(self.line())
+        self.write()
+
+@patch
+def write(self:Progress):
+    "Write the JSON file (if any): done, total, elapsed and left seconds, and the wall-clock time of this update."
+    if self.path is None: return
+    left = self.left()
+    state = {'desc': self.desc, 'unit': self.unit, 'done': self.done, 'total': self.total,
+             'elapsed': round(self.clock() - self.start, 1), 'left': None if left is None else round(left, 1),
+             'updated': time.time()}
+    atomic_write(self.path, json.dumps(state))
+
+@patch
+def close(self:Progress):
+    "Close the bar; remove the JSON file (the finished stage's marker says the rest)."
+    if self.bar is not None: self.bar.close()
+    if self.path is not None: Path(self.path).unlink(missing_ok=True)
+
+@patch
+def __enter__(self:Progress): return self
+@patch
+def __exit__(self:Progress, *exc): self.close()
+
 # %% ../nbs/00_core.ipynb #372b026f
 def _check_batch(batch:list, records:list):
     if len(records) != len(batch):
@@ -246,8 +330,9 @@ def run_resumable(items:Sequence, # input records (each with an `item_id`), in a
                   fn:Callable[[list], list], # maps a batch of items to one record per item, in order
                   batch_size:int=8, # items per call of `fn`
                   cls:type|None=None, # record dataclass of `output`
-                  desc:str|None=None, # progress-bar label
-                  progress:bool=True, # show a tqdm bar
+                  desc:str|None=None, # what the progress says is running
+                  progress:bool=True, # a tqdm bar (else log lines, see `Progress`)
+                  progress_file:str|Path|None=None, # a `Progress` JSON file for `ospo status`
                  )->list: # all records in `output`, in file order
     "Map `items` through `fn` in batches, appending to `output` and skipping items already there."
     if batch_size < 1: raise ValueError(f'batch_size must be >= 1, got {batch_size}')
@@ -256,8 +341,8 @@ def run_resumable(items:Sequence, # input records (each with an `item_id`), in a
     repair_jsonl(output)
     done = {item_key(r) for r in read_jsonl(output, cls)}
     todo = [o for o in items if item_key(o) not in done]
-    logger.info('%s: %d items, %d already done, %d to do', output, len(items), len(items) - len(todo), len(todo))
-    with tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, disable=not progress) as bar:
+    if len(todo) < len(items): logger.info('%s: %d of %d items already done', desc or output, len(items) - len(todo), len(items))
+    with Progress(len(items), desc or str(output), progress, len(items) - len(todo), path=progress_file) as bar:
         for start in range(0, len(todo), batch_size):
             batch = list(todo[start:start + batch_size])
             records = list(fn(batch))
@@ -274,9 +359,10 @@ def run_sharded(items:Sequence, # all input records, in the same order in every 
                 cls:type|None=None, # record dataclass of `output`
                 process_index:int=0, # this process
                 num_processes:int=1, # number of data-parallel processes
-                desc:str|None=None, # progress-bar label
-                progress:bool=True, # show a tqdm bar
+                desc:str|None=None, # what the progress says is running
+                progress:bool=True, # a tqdm bar (else log lines)
                )->list: # this process's records
     "`run_resumable` on this process's `shard` of `items`, writing its `shard_path` of `output`: every item stage's loop."
+    progress_file = Path(output).with_name('progress.json') if process_index == 0 else None  # the main process's
     return run_resumable(shard(list(items), process_index, num_processes), shard_path(output, process_index, num_processes),
-                         fn, batch_size, cls, desc, progress)
+                         fn, batch_size, cls, desc, progress, progress_file)

@@ -11,8 +11,8 @@ from .core import safe_id
 
 # %% auto #0
 __all__ = ['stage_path', 'config_path', 'manifest_path', 'report_path', 'iteration_dir', 'model_dir', 'eval_dir', 'results_path',
-           'done_path', 'items_path', 'summary_path', 'figure_path', 'state_path', 'tokens_file', 'png_file',
-           'pairs_path', 'dataset_path', 'train_dir', 'log_history_path']
+           'done_path', 'items_path', 'summary_path', 'figure_path', 'progress_path', 'state_path', 'tokens_file',
+           'png_file', 'pairs_path', 'dataset_path', 'train_dir', 'log_history_path']
 
 # %% ../nbs/00a_layout.ipynb #0b0e4f6c
 def stage_path(run_dir:str|Path, # an iteration folder (or any folder a stage runs in)
@@ -51,6 +51,7 @@ def done_path(run_dir:str|Path, stage:str)->Path: return stage_path(run_dir, sta
 def items_path(run_dir:str|Path, stage:str)->Path: return stage_path(run_dir, stage, 'items.jsonl') # its records
 def summary_path(run_dir:str|Path, stage:str)->Path: return stage_path(run_dir, stage, 'summary.json')
 def figure_path(run_dir:str|Path, stage:str, name:str)->Path: return stage_path(run_dir, stage, f'{name}.png')
+def progress_path(run_dir:str|Path, stage:str)->Path: return stage_path(run_dir, stage, 'progress.json') # while running
 
 def state_path(run_dir:str|Path, sub_category:str)->Path:
     "The base-prompt stage's progress on one sub-category."

@@ -226,5 +226,5 @@ def write_dataset(run_dir:str|Path, # run folder with merged `vqa/pairs.jsonl` a
                'by_category': dict(sorted(Counter(p.t2i_category for p in pairs).items()))}
     atomic_write(summary_path(run_dir, 'dataset'), json.dumps(summary, indent=1, sort_keys=True))
     if figures and model is not None:
-        pair_figure(pairs, pair_images(model, pairs)).savefig(figure_path(run_dir, 'masks', 'pairs'), dpi=80)
+        pair_figure(pairs, pair_images(model, pairs)).savefig(figure_path(run_dir, 'masks', 'pairs'), dpi=130)
     return pairs

@@ -14,19 +14,46 @@ import time
 from pathlib import Path
 
 import yaml
+from fastcore.docments import docments
 
 import ospo
 from .config import EVALUATORS, ConfigError, PipelineConfig, config_dict, load_config
-from .core import atomic_write
-from .layout import config_path, done_path, eval_dir, iteration_dir, manifest_path, results_path
+from .core import Progress, atomic_write, format_seconds
+from .layout import (config_path, done_path, eval_dir, iteration_dir, manifest_path, progress_path,
+                         results_path)
 from .report import write_report, write_run_report
-from .stages import STAGE_NAMES, STAGES, StageContext, eval_done, get_stage, stage_done
+from .stages import STAGE_NAMES, STAGES, StageContext, eval_done, format_counts, get_stage, stage_done
 
 # %% auto #0
-__all__ = ['logger', 'eval_counts', 'write_manifest', 'run_stage', 'run_eval', 'run_pipeline', 'run_status', 'format_status']
+__all__ = ['logger', 'commented_config', 'eval_counts', 'write_manifest', 'run_stage', 'write_samples', 'run_eval',
+           'run_pipeline', 'run_status', 'format_status']
 
 # %% ../nbs/12_pipeline.ipynb #ada8ae81
 logger = logging.getLogger(__name__)
+
+# %% ../nbs/12_pipeline.ipynb #4ca0857e
+def _yaml_value(value)->str:
+    value = list(value) if isinstance(value, tuple) else value
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip().removesuffix('...').strip()
+
+def _commented(record, indent:int=0)->list:
+    "YAML lines of a config dataclass, each key with its docments comment; a section is headed by its docstring."
+    notes, lines, pad = docments(type(record)), [], '  ' * indent
+    for field in dataclasses.fields(record):
+        value, note = getattr(record, field.name), notes.get(field.name)
+        if dataclasses.is_dataclass(value):
+            lines.append(f'{pad}{field.name}:  # {note or type(value).__doc__}')
+            lines += _commented(value, indent + 1)
+        else:
+            line = f'{pad}{field.name}: {_yaml_value(value)}'
+            if note and len(line) + len(note) > 114: lines += [f'{pad}# {note}', line]  # a long line: the note above
+            else: lines.append(line + (f'  # {note}' if note else ''))
+    return lines
+
+def commented_config(config:PipelineConfig, # e.g. `load_config('janus-pro-7b')`
+                    )->str: # YAML that `load_config` reads back into `config`
+    "A config in full as YAML, each key with what it means."
+    return '\n'.join(_commented(config)) + '\n'
 
 # %% ../nbs/12_pipeline.ipynb #55f7429b
 def _versions()->dict:
@@ -45,8 +72,8 @@ def _git_revision()->str|None:
     except (OSError, subprocess.SubprocessError): return None
 
 def eval_counts(done:dict)->dict:
-    "The headline of an evaluation's results: mean, judge AUC, number of images."
-    return {'mean': done['mean'], 'auc': done.get('auc'), 'n': done['n']}
+    "The headline of an evaluation's results: mean accuracy, the self-judge's AUC, number of images."
+    return {'mean_accuracy': done['mean'], 'judge_AUC': done.get('auc'), 'images': done['n']}
 
 # %% ../nbs/12_pipeline.ipynb #e64b72ac
 def write_manifest(config:PipelineConfig, run_dir:str|Path)->dict:
@@ -80,7 +107,7 @@ def run_stage(name:str, # one of `ospo.stages.STAGE_NAMES`
               config:PipelineConfig, run_dir:str|Path,
               iteration:int=1, # 1-based
               context:StageContext|None=None, # reuse a loaded model
-              progress:bool=False, # show progress bars
+              progress:bool=False, # progress bars (else timestamped log lines)
              )->dict: # the stage's marker: counts and seconds
     "Run one stage of one iteration unless its `done.json` exists; write the marker and the manifest."
     stage = get_stage(name)
@@ -93,7 +120,7 @@ def run_stage(name:str, # one of `ospo.stages.STAGE_NAMES`
     if earlier: raise RuntimeError(f'iter{iteration} {name}: run {earlier} first')
     if iteration > 1 and stage_done(run_dir, iteration - 1, 'train') is None:
         raise RuntimeError(f'iter{iteration} {name}: finish iteration {iteration - 1} first')
-    logger.info('iter%d: %s', iteration, name)
+    logger.info('iter%d %s: started', iteration, name)
     start = time.perf_counter()
     counts = stage.run(context)
     marker = {'stage': name, 'iteration': iteration, 'seconds': round(time.perf_counter() - start, 3), 'counts': counts,
@@ -101,15 +128,30 @@ def run_stage(name:str, # one of `ospo.stages.STAGE_NAMES`
     if context.state.is_main_process:  # the marker goes last: a stage without it is rerun (and resumes)
         atomic_write(done_path(iteration_dir(run_dir, iteration), name), json.dumps(marker, sort_keys=True))
         write_manifest(config, run_dir)
+        logger.info('iter%d %s: done in %s: %s', iteration, name, format_seconds(marker['seconds']), format_counts(counts))
     context.state.wait_for_everyone()
     return marker
+
+# %% ../nbs/12_pipeline.ipynb #025345f9
+def write_samples(samples:list, # an evaluator's samples: dicts with 'prompt', 'category', 'verdict', 'image' (PIL)
+                  folder:Path, # the evaluation folder
+                 )->list: # the records of `samples.json`
+    "Save each sample image as `samples/NN.png` and their records (prompt, category, verdict, file) as `samples.json`."
+    records = []
+    for i, sample in enumerate(samples):
+        file = f'samples/{i:02d}.png'
+        (folder / 'samples').mkdir(parents=True, exist_ok=True)
+        sample['image'].save(folder / file)
+        records.append({**{k: v for k, v in sample.items() if k != 'image'}, 'image': file})
+    atomic_write(folder / 'samples.json', json.dumps(records, indent=1))
+    return records
 
 # %% ../nbs/12_pipeline.ipynb #83d2497a
 def run_eval(config:PipelineConfig, run_dir:str|Path,
              iteration:int, # 0: the starting model; k: the merged model of iteration k
              context:StageContext|None=None, # reuse a loaded model (iteration `iteration + 1`'s context)
             )->dict|None: # the evaluation, or None when the config has none
-    "Evaluate a model of the run with the config's evaluator unless done; write `results.json` and `samples.png`."
+    "Evaluate a model of the run with the config's evaluator unless done; write `results.json` and the samples."
     if config.evaluator is None: return None
     if not 0 <= iteration <= config.iterations: raise ConfigError(f'iteration must be in 0..{config.iterations}')
     run_dir = Path(run_dir)
@@ -119,27 +161,29 @@ def run_eval(config:PipelineConfig, run_dir:str|Path,
     if iteration > 0 and stage_done(run_dir, iteration, 'train') is None:
         raise RuntimeError(f'eval after iteration {iteration}: finish its train stage first')
     if context.state.is_main_process:  # one process evaluates; its image seeds do not depend on batching anyway
-        logger.info('eval after iteration %d (%s)', iteration, context.model_path)
+        name = 'eval before training' if iteration == 0 else f'eval after iteration {iteration}'
+        logger.info('%s: started (%s)', name, context.model_path)
         start, evaluator, folder = time.perf_counter(), EVALUATORS[config.evaluator], eval_dir(run_dir, iteration)
         model, processor = context.model()
-        result = evaluator.evaluate(model, processor, config.eval)
-        folder.mkdir(parents=True, exist_ok=True)
-        if evaluator.samples is not None: evaluator.samples(model, processor, config.eval, folder / 'samples.png')
+        with Progress(None, name, context.progress, unit='images', path=folder / 'progress.json') as progress:
+            result = evaluator.evaluate(model, processor, config.eval, progress)
+        if evaluator.samples is not None: write_samples(evaluator.samples(model, processor, config.eval), folder)
         result = {'iteration': iteration, 'model': context.model_path, 'eval': dataclasses.asdict(config.eval),
                   'evaluator': config.evaluator, **result, 'seconds': round(time.perf_counter() - start, 3)}
         atomic_write(results_path(run_dir, iteration), json.dumps(result, indent=1))  # last: it marks the step done
         write_manifest(config, run_dir)
+        logger.info('%s: done in %s: %s', name, format_seconds(result['seconds']), format_counts(eval_counts(result)))
     context.state.wait_for_everyone()
     return eval_done(run_dir, iteration)
 
 # %% ../nbs/12_pipeline.ipynb #ac8f4155
 def run_pipeline(config:PipelineConfig|str|Path, # a config or a YAML file / shipped name
                  run_dir:str|Path, # the run folder (created, or resumed)
-                 progress:bool=False, # show progress bars
+                 progress:bool=False, # progress bars (else timestamped log lines)
                 )->dict: # the manifest
     "Run every stage of every iteration in order (with the evaluations if on), skipping finished ones; write reports."
     config = config if isinstance(config, PipelineConfig) else load_config(config)
-    context = StageContext(config, run_dir, 1, progress)
+    start, context = time.perf_counter(), StageContext(config, run_dir, 1, progress)
     run_eval(config, run_dir, 0, context)  # the starting model, before any training
     for iteration in range(1, config.iterations + 1):
         for stage in STAGES: run_stage(stage.name, config, run_dir, iteration, context, progress)
@@ -148,26 +192,35 @@ def run_pipeline(config:PipelineConfig|str|Path, # a config or a YAML file / shi
         context.on_main(write_report, config, run_dir, iteration)
         context = following
     context.on_main(write_run_report, config, run_dir)
+    logger.info('run %s: %d iterations finished (this call: %s)', run_dir, config.iterations,
+                format_seconds(time.perf_counter() - start))
     return write_manifest(config, run_dir) if context.state.is_main_process else {}
 
 # %% ../nbs/12_pipeline.ipynb #58854258
+def _progress_of(path:Path)->dict|None:
+    "A running (or killed) stage's last `ospo.core.Progress` state, if it wrote one."
+    try: return json.loads(path.read_text())
+    except (OSError, ValueError): return None
+
 def _eval_status(run_dir:Path, k:int)->dict:
-    done = eval_done(run_dir, k)
-    return {'iteration': k, 'stage': 'eval', 'state': 'done' if done else 'todo',
-            'seconds': done and done['seconds'], 'counts': eval_counts(done) if done else {}}
+    done, progress = eval_done(run_dir, k), _progress_of(eval_dir(run_dir, k) / 'progress.json')
+    state = 'done' if done else 'partial' if progress else 'todo'
+    return {'iteration': k, 'stage': 'eval', 'state': state, 'seconds': done and done['seconds'],
+            'counts': eval_counts(done) if done else {}, 'progress': None if done else progress}
 
 def _stage_status(run_dir:Path, k:int, stage)->dict:
     if (marker := stage_done(run_dir, k, stage.name)) is not None:
-        return {'iteration': k, 'stage': stage.name, 'state': 'done', 'seconds': marker['seconds'], 'counts': marker['counts']}
+        return {'iteration': k, 'stage': stage.name, 'state': 'done', 'seconds': marker['seconds'],
+                'counts': marker['counts'], 'progress': None}
     output = stage.output(iteration_dir(run_dir, k))
     started = output.exists() or (iteration_dir(run_dir, k) / stage.name).exists()
     counts = {'records': len(output.read_text().splitlines())} if output.exists() else {}
     return {'iteration': k, 'stage': stage.name, 'state': 'partial' if started else 'todo', 'seconds': None,
-            'counts': counts}
+            'counts': counts, 'progress': _progress_of(progress_path(iteration_dir(run_dir, k), stage.name))}
 
 # %% ../nbs/12_pipeline.ipynb #3a8dd41f
 def run_status(run_dir:str|Path)->list:
-    "One row per iteration and stage (and evaluation): 'done' (counts, seconds), 'partial' (records so far) or 'todo'."
+    "One row per iteration and stage (and evaluation): 'done' (counts, seconds), 'partial' (progress) or 'todo'."
     run_dir = Path(run_dir)
     if not config_path(run_dir).exists(): raise FileNotFoundError(f'{run_dir} is not a run folder (no config.yaml)')
     config = load_config(yaml.safe_load(config_path(run_dir).read_text()))
@@ -177,7 +230,26 @@ def run_status(run_dir:str|Path)->list:
         if config.evaluator: rows.append(_eval_status(run_dir, k))
     return rows
 
-def format_status(rows:list)->str:
-    "The status rows as aligned text lines."
-    return '\n'.join(f"iter{r['iteration']} {r['stage']:<9} {r['state']:<8} "
-                     f"{'' if r['seconds'] is None else str(r['seconds']) + ' s'} {json.dumps(r['counts'])}" for r in rows)
+def _partial(row:dict, now:float)->str:
+    "A partial row's progress: done/total, share, and the time left (as of the last update)."
+    p = row['progress']
+    if not p: return format_counts(row['counts']) + ' so far' if row['counts'] else 'started'
+    share = f" ({100 * p['done'] / p['total']:.0f}%)" if p.get('total') else ''
+    left = '' if p.get('left') is None else f", ~{format_seconds(max(p['left'] - (now - p['updated']), 0))} left"
+    return (f"{p['done']:,}/{p.get('total') or '?'} {p['unit']}{share}{left} "
+            f"(updated {time.strftime('%H:%M:%S', time.localtime(p['updated']))})")
+
+# %% ../nbs/12_pipeline.ipynb #5d537d18
+def format_status(rows:list, # `run_status` rows
+                  now:float|None=None, # the time the estimates count from (default: now)
+                 )->str:
+    "The status rows as aligned lines, after a line of how many are done: counts and time, or progress and time left."
+    now = time.time() if now is None else now
+    done = sum(r['state'] == 'done' for r in rows)
+    lines = [f'{done}/{len(rows)} steps done' + (f", {sum(r['seconds'] for r in rows if r['state'] == 'done'):.0f} s"
+                                                 if done else '')]
+    for r in rows:
+        what = (f"{format_seconds(r['seconds']):>10}  {format_counts(r['counts'])}" if r['state'] == 'done' else
+                f"{'':>10}  {_partial(r, now)}" if r['state'] == 'partial' else '')
+        lines.append(f"iter{r['iteration']} {r['stage']:<9} {r['state']:<8}{what}".rstrip())
+    return '\n'.join(lines)

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import yaml
-from tqdm import tqdm
 
-from .core import (asset_path, atomic_write, chat_message, derive_seed, message_text, register, salted, shard,
-                       shard_path, write_jsonl)
+from .core import (Progress, asset_path, atomic_write, chat_message, derive_seed, message_text, register, salted,
+                       shard, shard_path, write_jsonl)
 from .layout import items_path, state_path
 
 # %% auto #0
@@ -393,17 +392,18 @@ def generate_base_prompts(source:TextSource, # the model, as a text source
                           config:PromptConfig|None=None, # stage settings
                           process_index:int=0, # this process
                           num_processes:int=1, # number of data-parallel processes
-                          progress:bool=True, # show a progress bar
+                          progress:bool=True, # a tqdm bar (else log lines, see `ospo.core.Progress`)
                          )->list: # this shard's `PromptItem`s
     "Paper step 1: sample base prompts per sub-category until each quota is met (resumable)."
     config = config or PromptConfig()
     categories = shard(list(config.sub_categories), process_index, num_processes)
     total = sum(config.quotas[c] for c in categories)
     items = []
-    with tqdm(total=total, desc='base prompts', disable=not progress) as bar:
+    initial = sum(len(CategoryState.load(state_path(run_dir, c), c).items) for c in categories)  # a resumed run's
+    progress_file = items_path(run_dir, 'prompts').with_name('progress.json') if process_index == 0 else None
+    with Progress(total, 'prompts', progress, initial, 'prompts', progress_file) as bar:
         for category in categories:
             state_file = state_path(run_dir, category)
-            bar.update(len(CategoryState.load(state_file, category).items))
             state = _sample_category(source, category, config, state_file, bar)
             if len(state.items) < config.quotas[category]:
                 logger.warning('%s: %d of %d prompts after %d samples', category, len(state.items),

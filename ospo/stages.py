@@ -14,7 +14,7 @@ from typing import Callable
 
 from .config import PipelineConfig
 from .contrast import ContrastItem, contrast_summary, run_contrast
-from .core import atomic_write, merge_shards, read_jsonl
+from .core import Progress, atomic_write, merge_shards, read_jsonl
 from .images import ImageItem, images_summary, run_images
 from .layout import (dataset_path, done_path, figure_path, items_path, iteration_dir, log_history_path, model_dir,
                          pairs_path, results_path, summary_path, train_dir)
@@ -22,13 +22,27 @@ from .masks import MaskItem, run_masks, write_dataset
 from .model import load_model
 from .prompts import TEXT_SOURCES, PromptItem, generate_base_prompts, prompt_summary
 from .vqa import PrefPair, VqaItem, run_vqa, write_pairs
+from transformers import TrainerCallback
 
 # %% auto #0
-__all__ = ['logger', 'STAGES', 'STAGE_NAMES', 'process_state', 'StageContext', 'loss_figure', 'Stage', 'get_stage', 'stage_done',
-           'eval_done']
+__all__ = ['logger', 'STAGES', 'STAGE_NAMES', 'format_counts', 'process_state', 'StageContext', 'train_log_line', 'TrainProgress',
+           'loss_figure', 'Stage', 'get_stage', 'stage_done', 'eval_done']
 
 # %% ../nbs/11_stages.ipynb #a49c2eb0
 logger = logging.getLogger(__name__)
+
+# %% ../nbs/11_stages.ipynb #250945a8
+def format_counts(counts:dict, # a stage's counts (its `done.json`) or an evaluation's headline
+                 )->str: # e.g. '1,320 items, 528 pairs, final loss 0.693'
+    "Counts as one readable phrase: numbers with thousands separators and 3 significant digits, names in words."
+    parts = []
+    for key, value in counts.items():
+        name = key.replace('_', ' ')
+        if value is None or isinstance(value, (dict, list)): continue
+        if isinstance(value, bool) or isinstance(value, str): parts.append(f'{name} {value}')
+        elif isinstance(value, int): parts.append(f'{value:,} {name}')
+        else: parts.append(f'{name} {value:.3g}')
+    return ', '.join(parts)
 
 # %% ../nbs/11_stages.ipynb #3014b376
 class _OneProcess:
@@ -117,19 +131,58 @@ def _masks(ctx:StageContext)->dict:
     ctx.on_main(write_dataset, ctx.dir, model=ctx.model()[0])
     return {'items': len(records), 'dataset_pairs': len(read_jsonl(dataset_path(ctx.dir)))}
 
+# %% ../nbs/11_stages.ipynb #2013e1cc
+def train_log_line(logs:dict, # one `Trainer` log entry
+                  )->str: # '' when it holds no loss
+    "The losses and learning rate of a training log entry, as a short phrase."
+    if 'loss' not in logs and 'train_loss' not in logs: return ''
+    key = 'loss' if 'loss' in logs else 'train_loss'
+    parts = [f"{'loss' if key == 'loss' else 'mean loss'} {logs[key]:.4f}"]
+    parts += [f"{name.split('/')[1]} {logs[name]:.4f}" for name in ('loss/pref', 'loss/sft') if name in logs]
+    if 'rewards/margins' in logs: parts.append(f"margin {logs['rewards/margins']:.3f}")
+    if 'learning_rate' in logs: parts.append(f"lr {logs['learning_rate']:.2e}")
+    return ', '.join(parts)
+
+# %% ../nbs/11_stages.ipynb #5a87eee6
+class TrainProgress(TrainerCallback):
+    "Training's progress as an `ospo.core.Progress` over optimizer steps, and one short line per logging step."
+    def __init__(self, bar:bool, # a tqdm bar (a terminal) instead of log lines
+                 path:Path|None=None, # the `Progress` JSON file for `ospo status`
+                 stop_step:int|None=None): # the step training ends at, if before `max_steps`
+        self.bar, self.path, self.stop_step, self.progress = bar, path, stop_step, None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero: return
+        total = min(self.stop_step or state.max_steps, state.max_steps)
+        self.progress = Progress(total, 'train', self.bar, state.global_step, 'steps', self.path)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.progress is not None: self.progress.update(state.global_step - self.progress.done)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self.progress is None or not logs: return
+        line = train_log_line(logs)
+        if not line: return
+        if self.bar: self.progress.bar.set_postfix_str(line, refresh=True)
+        else: logger.info('train: step %d/%d: %s', state.global_step, self.progress.total, line)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.progress is not None: self.progress.close()
+
 # %% ../nbs/11_stages.ipynb #8f8b09c5
 def _train(ctx:StageContext)->dict:
-    from transformers import PrinterCallback
+    from transformers import PrinterCallback, ProgressCallback
     from transformers.trainer_utils import get_last_checkpoint
     from ospo.train import merge_adapter, ospo_trainer, ospo_training_args
     pairs = len(read_jsonl(dataset_path(ctx.dir)))
     if pairs == 0: raise RuntimeError(f'{dataset_path(ctx.dir)} holds no pairs: lower vqa.tau or raise the quotas')
     folder = train_dir(ctx.dir)
     args = ospo_training_args(ctx.config.train.preset(ctx.iteration), str(folder / 'checkpoints'),
-                              **{'seed': ctx.config.seed, 'disable_tqdm': not ctx.progress, **ctx.config.train.args})
+                              **{'seed': ctx.config.seed, **ctx.config.train.args, 'disable_tqdm': True})
     model, processor = ctx.model()
     trainer = ospo_trainer(model, processor, args, str(dataset_path(ctx.dir)))
-    if not ctx.progress: trainer.remove_callback(PrinterCallback)  # the log history is kept in train/log_history.json
+    for printer in (PrinterCallback, ProgressCallback): trainer.remove_callback(printer)  # they print raw log dicts
+    trainer.add_callback(TrainProgress(ctx.progress, folder / 'progress.json', args.stop_step))
     last = get_last_checkpoint(args.output_dir) if Path(args.output_dir).is_dir() else None
     trainer.train(resume_from_checkpoint=last)  # a killed run goes on from its last checkpoint (if saving is on)
     trainer.save_model(str(folder / 'adapter'))
@@ -139,23 +192,28 @@ def _train(ctx:StageContext)->dict:
         loss_figure(history, figure_path(ctx.dir, 'train', 'loss'))
     ctx.on_main(merge_adapter, trainer.accelerator.unwrap_model(trainer.model), model_dir(ctx.dir), processor)
     ctx._model = None  # the LoRA wrapper changed the model in memory; later users reload the merged folder
-    losses = [h['loss'] for h in history if 'loss' in h]
+    losses = [h['loss'] for h in history if 'loss' in h] or [h['train_loss'] for h in history if 'train_loss' in h]
     return {'pairs': pairs, 'steps': trainer.state.global_step, 'final_loss': losses[-1] if losses else None,
             'resumed_from': last and Path(last).name}
 
 # %% ../nbs/11_stages.ipynb #5ca4855d
 def loss_figure(history:list, # `Trainer.state.log_history`
-                path:Path, # the PNG to write
+                path:Path|None=None, # the PNG to write (130 dpi); None: only return the figure
                ):
-    "Plot the training losses (total, preference, SFT) against the step."
+    "Plot the training losses (total, preference, SFT) against the optimizer step; the mean loss if none was logged."
     from matplotlib.figure import Figure
-    figure = Figure(figsize=(5, 3), layout='constrained')
+    figure = Figure(figsize=(5.5, 3.2), layout='constrained')
     ax = figure.subplots()
-    for key in ('loss', 'loss/pref', 'loss/sft'):
-        points = [(h['step'], h[key]) for h in history if key in h]
-        if points: ax.plot(*zip(*points), marker='o' if len(points) == 1 else None, label=key)
-    ax.set_xlabel('step'); ax.legend(fontsize=7)
-    figure.savefig(path, dpi=80)
+    curves = {key: [(h['step'], h[key]) for h in history if key in h] for key in ('loss', 'loss/pref', 'loss/sft')}
+    if not curves['loss']:  # fewer steps than `logging_steps`: only the Trainer's closing mean was logged
+        curves = {'mean loss over training': [(h['step'], h['train_loss']) for h in history if 'train_loss' in h]}
+    for key, points in curves.items():
+        if points: ax.plot(*zip(*points), marker='o' if len(points) < 10 else None, label=key)
+    ax.set_xlabel('optimizer step'); ax.set_ylabel('loss'); ax.grid(alpha=0.3)
+    if ax.lines: ax.legend(fontsize=9)
+    else: ax.text(0.5, 0.5, 'no loss was logged', ha='center', va='center', transform=ax.transAxes)
+    if path is not None: figure.savefig(path, dpi=130)
+    return figure
 
 # %% ../nbs/11_stages.ipynb #04f562ff
 @dataclass(frozen=True)
@@ -175,31 +233,39 @@ def _figures(*names):
                                    if figure_path(folder, stage, name).exists()]
 
 def _prompt_sections(folder, config):
-    keep = ('sub_category', 'accepted', 'quota', 'samples', 'failure_rate', 'example')
-    return [('Base prompts per sub-category', [{k: r[k] for k in keep} for r in prompt_summary(folder, config.prompts)])]
+    rows = [{'sub-category': r['sub_category'], 'accepted': r['accepted'], 'quota': r['quota'], 'samples': r['samples'],
+             'parse failure rate': round(r['failure_rate'], 3), 'example': r['example']}
+            for r in prompt_summary(folder, config.prompts)]
+    return [('Base prompts per sub-category', rows)]
 
 def _contrast_sections(folder, config):
-    keep = ('step', 'category', 'requests', 'failures', 'failure_rate')
-    return [('Contrast parse failures', [{k: r[k] for k in keep} for r in
-                                         contrast_summary(read_jsonl(items_path(folder, 'contrast'), ContrastItem))])]
+    rows = [{'step': r['step'], 'category': r['category'], 'requests': r['requests'], 'parse failures': r['failures'],
+             'failure rate': round(r['failure_rate'], 3)}
+            for r in contrast_summary(read_jsonl(items_path(folder, 'contrast'), ContrastItem))]
+    return [('Contrast parse failures', rows)]
 
 def _images_sections(folder, config):
     summary = images_summary(read_jsonl(items_path(folder, 'images'), ImageItem))
-    return [('Images per category', [{'category': k, **v} for k, v in summary.items()])]
+    reasons = sorted({k for v in summary.values() for k in v} - {'items', 'images'})
+    return [('Images per category', [{'category': k, 'items': v['items'], 'images': v['images'],
+                                      **{f'skipped: {r}': v.get(r, 0) for r in reasons}} for k, v in summary.items()])]
 
 # %% ../nbs/11_stages.ipynb #73920e1d
 def _vqa_sections(folder, config):
     path = summary_path(folder, 'vqa')
-    rows = [{'category': k, **v} for k, v in json.loads(path.read_text())['by_category'].items()] if path.exists() else []
+    by_category = json.loads(path.read_text())['by_category'] if path.exists() else {}
+    reasons = sorted({k for v in by_category.values() for k in v})
+    rows = [{'category': k, **{('pairs kept' if r == 'ok' else f'dropped: {r}'): v.get(r, 0) for r in reasons}}
+            for k, v in by_category.items()]
     return [('Pair selection per category', rows)] + _figures(('vqa', 'scores', 'VQA scores'),
                                                              ('vqa', 'pairs', 'Selected pairs'))(folder, config)
 
 def _pair_stats(pairs:list)->dict:
     if not pairs: return {'pairs': 0}
     gaps = [p.chosen_score - p.rejected_score for p in pairs]
-    return {'pairs': len(pairs), 'mean_chosen_score': round(sum(p.chosen_score for p in pairs) / len(pairs), 4),
-            'mean_rejected_score': round(sum(p.rejected_score for p in pairs) / len(pairs), 4),
-            'mean_gap': round(sum(gaps) / len(gaps), 4), 'min_gap': round(min(gaps), 4)}
+    return {'pairs': len(pairs), 'mean chosen score': round(sum(p.chosen_score for p in pairs) / len(pairs), 3),
+            'mean rejected score': round(sum(p.rejected_score for p in pairs) / len(pairs), 3),
+            'mean gap': round(sum(gaps) / len(gaps), 3), 'smallest gap': round(min(gaps), 3)}
 
 def _masks_sections(folder, config):
     return [('Pair statistics', [_pair_stats(read_jsonl(dataset_path(folder), PrefPair))])] + \

@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import random
+import textwrap
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -256,27 +257,31 @@ def score_histograms(vqa_items:Sequence, # `VqaItem`s
     return figure
 
 # %% ../nbs/06_vqa.ipynb #77557f7d
-def _overlay(ax, mask, grid_size, image):
-    if mask is None: return
-    grid = np.asarray(mask, dtype=float).reshape(grid_size, grid_size)
-    ax.imshow(np.ma.masked_where(grid == 0, grid), cmap='autumn', alpha=0.55, vmin=0, vmax=1, interpolation='nearest',
-              extent=(-0.5, image.width - 0.5, image.height - 0.5, -0.5))  # masked tokens tinted, the rest untouched
+def _heatmap(ax, mask, grid_size:int, title:str):
+    grid = np.asarray(mask, dtype=float)
+    ax.imshow(grid.reshape(grid_size or round(len(grid) ** 0.5), -1), cmap='magma', vmin=0, vmax=1, interpolation='nearest')
+    ax.set_title(title, fontsize=9)
 
 def pair_figure(pairs:Sequence, # `PrefPair`s
                 images:Sequence, # one (chosen, rejected) pair of `PIL.Image`s per pair
                 max_pairs:int=6, # show at most this many
                )->Figure:
-    "Chosen | rejected images of each pair with their scores, masks overlaid when the pair has them."
+    "A row per pair: chosen | rejected with their scores (each mask as a heat-map beside its image), the prompts under."
     rows = list(zip(pairs, images))[:max_pairs] or [(None, None)]
-    figure = Figure(figsize=(4.0, 2.0 * len(rows)), layout='constrained')
-    axes = np.asarray(figure.subplots(len(rows), 2, squeeze=False))
-    for (pair, pictures), row in zip(rows, axes):
-        for ax in row: ax.set_axis_off()
+    masked = any(pair is not None and pair.chosen_mask is not None for pair, _ in rows)
+    columns = 4 if masked else 2
+    figure = Figure(figsize=(1.9 * columns, 2.7 * len(rows)), layout='constrained')
+    for (pair, pictures), panel in zip(rows, np.atleast_1d(figure.subfigures(len(rows), 1))):
+        axes = panel.subplots(1, columns)
+        for ax in axes: ax.set_axis_off()
         if pair is None: continue
-        for ax, kind, image in zip(row, ('chosen', 'rejected'), pictures):
-            ax.imshow(image)
-            _overlay(ax, getattr(pair, f'{kind}_mask'), pair.grid_size, image)
-            ax.set_title(f"{kind} {getattr(pair, f'{kind}_score'):+.2f}\n{pair.item_id} slot {pair.slot}", fontsize=7)
+        for k, (kind, image) in enumerate(zip(('chosen', 'rejected'), pictures)):
+            axes[k * columns // 2].imshow(image, interpolation='nearest')
+            axes[k * columns // 2].set_title(f"{kind}, score {getattr(pair, f'{kind}_score'):+.2f}", fontsize=9)
+            if masked and getattr(pair, f'{kind}_mask') is not None:
+                _heatmap(axes[k * 2 + 1], getattr(pair, f'{kind}_mask'), pair.grid_size, f'{kind} object mask')
+        caption = [f'prompt: {pair.prompt}', f'negative: {pair.negative_prompt or "(none)"}']
+        panel.supxlabel('\n'.join(line for text in caption for line in textwrap.wrap(text, 15 * columns)), fontsize=8.5)
     return figure
 
 # %% ../nbs/06_vqa.ipynb #96149cf2
@@ -328,9 +333,9 @@ def write_pairs(run_dir:str|Path, # run folder with merged `images/items.jsonl` 
                'reasons': dict(sorted(reasons.items())),
                'by_category': selection_summary(vqa_items, config)}
     atomic_write(summary_path(run_dir, 'vqa'), json.dumps(summary, indent=1, sort_keys=True))
-    if figures: score_histograms(vqa_items, config.tau).savefig(figure_path(run_dir, 'vqa', 'scores'), dpi=80)
+    if figures: score_histograms(vqa_items, config.tau).savefig(figure_path(run_dir, 'vqa', 'scores'), dpi=130)
     if figures and model is not None:
-        pair_figure(pairs, pair_images(model, pairs)).savefig(figure_path(run_dir, 'vqa', 'pairs'), dpi=80)
+        pair_figure(pairs, pair_images(model, pairs)).savefig(figure_path(run_dir, 'vqa', 'pairs'), dpi=130)
     logger.info('%s: %d pairs from %d items; reasons %s', run_dir, len(pairs), len(vqa_items), dict(reasons))
     return pairs
 

@@ -10,9 +10,9 @@ __all__ = ['COMMANDS', 'register']
 
 # %% ../../nbs/shapeworld/06_plugin.ipynb #59af3f99
 COMMANDS = { # `ospo` subcommands this plug-in adds: name -> (one-line help, 'module:function' taking the argv list)
-    'pretrain': ('Pretrain the ShapeWorld Janus from scratch (the recipe of the shipped model)',
+    'pretrain': ('pretrain the ShapeWorld Janus from scratch (the recipe of the shipped model)',
                  'ospo.shapeworld.model:pretrain_command'),
-    'experiment': ('Run the ShapeWorld experiment: OSPO and its ablations over seeds, before/after oracle accuracy',
+    'experiment': ('run the ShapeWorld experiment: OSPO and its ablations over seeds, oracle accuracy before/after',
                    'ospo.shapeworld.experiment:experiment_command'),
 }
 
@@ -31,21 +31,22 @@ def _load(folder, device, seed, preset):
     return load_shapeworld_janus(folder, device)
 
 # %% ../../nbs/shapeworld/06_plugin.ipynb #fa3ecd6a
-def _evaluate(model, processor, config):
+def _evaluate(model, processor, config, progress=None):
     "The oracle evaluation of `ospo.shapeworld.oracle.evaluate` with an `ospo.config.EvalConfig`'s settings."
     from ospo.shapeworld.oracle import evaluate
     return evaluate(model, processor, config.per_category, config.images_per_prompt, config.guidance_scale, split='test',
-                    seed=config.seed)
+                    seed=config.seed, progress=progress)
 
 def _teacher(load):
     "The scripted teacher as a text source (it needs no model, so `load` is never called)."
     from ospo.shapeworld.tasks import ground_truth_source
     return ground_truth_source
 
-def _samples(model, processor, config, path):
+def _samples(model, processor, config):
+    "Two evaluation images per category with their prompts and the oracle's verdicts (`evaluation_samples`)."
     from ospo.shapeworld.oracle import evaluation_samples
-    evaluation_samples(model, processor, config.per_category, config.images_per_prompt, config.guidance_scale,
-                       config.seed, path)
+    return evaluation_samples(model, processor, config.per_category, config.images_per_prompt, config.guidance_scale,
+                              config.seed)
 
 # %% ../../nbs/shapeworld/06_plugin.ipynb #cd8fdd79
 def register()->None:

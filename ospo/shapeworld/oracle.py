@@ -13,15 +13,15 @@ import torch
 from PIL import Image
 
 from ..benchmarks import Benchmark, EvalPrompt
-from ..sampling import generate_images, image_grid, yes_no
+from ..sampling import generate_images, yes_no
 from .vq import decode_tokens
 from .world import IMAGE_SIZE, CATEGORIES, check_batch, parse_prompt, questions, scene_specs, to_prompt
 from ..vqa import Judge, image_score
 
 # %% auto #0
 __all__ = ['logger', 'ORACLE_QUESTION', 'ORACLE_JUDGE', 'SHAPEWORLD_ANSWER_RULE', 'SHAPEWORLD_BENCHMARK', 'oracle_scores',
-           'ranking_auc', 'bootstrap_ci', 'evaluation_prompts', 'self_scores', 'evaluate', 'evaluation_samples',
-           'shapeworld_prompts', 'benchmark_verdicts']
+           'ranking_auc', 'bootstrap_ci', 'mean_bootstrap_ci', 'evaluation_prompts', 'self_scores', 'evaluate',
+           'evaluation_samples', 'shapeworld_prompts', 'benchmark_verdicts']
 
 # %% ../../nbs/shapeworld/03_oracle.ipynb #d50e028b
 logger = logging.getLogger(__name__)
@@ -61,6 +61,14 @@ def bootstrap_ci(correct, # (prompts, images per prompt) 0/1 outcomes
     means = correct[rng.integers(len(correct), size=(n_boot, len(correct)))].mean((1, 2))
     return tuple(float(q) for q in np.quantile(means, [(1 - level) / 2, (1 + level) / 2]))
 
+# %% ../../nbs/shapeworld/03_oracle.ipynb #f62f7d37
+def mean_bootstrap_ci(correct:list, # per category: (prompts, images per prompt) 0/1 outcomes
+                      n_boot:int=1000, level:float=0.95, seed:int=0)->tuple:
+    "Percentile bootstrap interval of the mean over categories of their accuracies, resampling prompts per category."
+    rng = np.random.default_rng(seed)
+    means = np.mean([np.asarray(o, float)[rng.integers(len(o), size=(n_boot, len(o)))].mean((1, 2)) for o in correct], 0)
+    return tuple(float(q) for q in np.quantile(means, [(1 - level) / 2, (1 + level) / 2]))
+
 # %% ../../nbs/shapeworld/03_oracle.ipynb #bb550579
 def evaluation_prompts(per_category:int=24, # prompts per category
                        split:str='test', # 'test': held-out object pairs; 'train': pretraining ones
@@ -96,10 +104,12 @@ def evaluate(model, processor,
              split:str='test', # see `evaluation_prompts`
              seed:int=0, # draws prompts and sampling seeds
              n_boot:int=1000, batch_size:int=64,
-            )->dict: # {'rows': per category, 'mean': mean over categories, 'auc': judge AUC over all, 'n'}
+             progress=None, # an `ospo.core.Progress` counting images, or None
+            )->dict: # {'rows': per category, 'mean' with its CI, 'auc': judge AUC over all, 'n'}
     "Strict oracle accuracy of generations per category with bootstrap CIs, and the self-judge's ranking AUC on them."
-    rows, correct_all, scores_all = [], [], []
-    for c, (category, specs) in enumerate(evaluation_prompts(per_category, split, seed).items()):
+    rows, correct_all, scores_all, prompts = [], [], [], evaluation_prompts(per_category, split, seed)
+    if progress is not None: progress.set_total(sum(len(s) for s in prompts.values()) * images_per_prompt)
+    for c, (category, specs) in enumerate(prompts.items()):
         flat = [s for s in specs for _ in range(images_per_prompt)]
         seeds = [seed * 1_000_003 + c * 100_003 + i for i in range(len(flat))]
         tokens = generate_images(model, processor, [to_prompt(s) for s in flat], seeds, guidance_scale,
@@ -109,27 +119,30 @@ def evaluate(model, processor,
         low, high = bootstrap_ci(correct.reshape(len(specs), images_per_prompt), n_boot, seed=seed)
         rows.append(dict(category=category, n=len(flat), accuracy=round(float(correct.mean()), 4), ci_low=round(low, 4),
                          ci_high=round(high, 4), auc=round(ranking_auc(scores, correct), 4)))
-        correct_all.append(correct); scores_all.append(scores)
-    return dict(rows=rows, mean=round(float(np.mean([r['accuracy'] for r in rows])), 4),
-                auc=round(ranking_auc(np.concatenate(scores_all), np.concatenate(correct_all)), 4),
-                n=int(sum(map(len, correct_all))))
+        correct_all.append(correct.reshape(len(specs), images_per_prompt)); scores_all.append(scores)
+        if progress is not None: progress.update(len(flat))
+    low, high = mean_bootstrap_ci(correct_all, n_boot, seed=seed)
+    return dict(rows=rows, mean=round(float(np.mean([r['accuracy'] for r in rows])), 4), mean_ci_low=round(low, 4),
+                mean_ci_high=round(high, 4), auc=round(ranking_auc(np.concatenate(scores_all),
+                                                                   np.concatenate(correct_all).ravel()), 4),
+                n=int(sum(o.size for o in correct_all)))
 
 # %% ../../nbs/shapeworld/03_oracle.ipynb #d60dcdfc
 def evaluation_samples(model, processor,
                        per_category:int=24, images_per_prompt:int=6, guidance_scale:float=3.0, seed:int=0, # as `evaluate`
-                       path=None, # where to save the grid (PNG); None: only return it
-                      ):
-    "A grid of evaluation images, a row per category: the first image of its first two prompts, as `evaluate` drew them."
-    prompts, seeds = [], []
-    for c, specs in enumerate(evaluation_prompts(per_category, 'test', seed).values()):
+                      )->list: # [{'prompt', 'category', 'verdict', 'image'}], two per category
+    "The first image of the first two prompts per category, as `evaluate` drew them, with the oracle's verdict."
+    prompts, seeds, specs_used, categories = [], [], [], []
+    for c, (category, specs) in enumerate(evaluation_prompts(per_category, 'test', seed).items()):
         for p in range(min(2, len(specs))):
             prompts.append(to_prompt(specs[p]))  # `evaluate`'s seed of image p * images_per_prompt of category c
             seeds.append(seed * 1_000_003 + c * 100_003 + p * images_per_prompt)
+            specs_used.append(specs[p]); categories.append(category)
     tokens = generate_images(model, processor, prompts, seeds, guidance_scale, decode=False).tokens
-    grid = image_grid([Image.fromarray(a) for a in decode_tokens(model.model.vqmodel, tokens)], ncols=min(2, per_category),
-                      scale=2)
-    if path is not None: grid.save(path)
-    return grid
+    pixels = decode_tokens(model.model.vqmodel, tokens)
+    verdicts = check_batch(specs_used, pixels)
+    return [dict(prompt=p, category=c, verdict=bool(v), image=Image.fromarray(a))
+            for p, c, v, a in zip(prompts, categories, verdicts, pixels)]
 
 # %% ../../nbs/shapeworld/03_oracle.ipynb #092ef266
 def shapeworld_prompts()->list:
