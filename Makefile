@@ -11,7 +11,7 @@ FLAGS ?=
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-notebooks docs readme check-sync clean
+.PHONY: install demo test test-notebooks docs browser-test chromium readme check-sync clean
 .DEFAULT_GOAL := test
 
 $(VENV)/.installed: settings.ini setup.py
@@ -27,8 +27,9 @@ demo: install
 	$(BIN)/ospo run shapeworld outputs/run
 	$(BIN)/ospo status outputs/run
 
-## Every test: library == notebooks, all notebooks (minus `slow`/`gpu` cells unless FLAGS names them), the docs build.
-test: install check-sync test-notebooks docs
+## Every test: library == notebooks, all notebooks (minus `slow`/`gpu` cells unless FLAGS names them), the docs build,
+## the docs site (and a run report) in headless Chromium.
+test: install check-sync test-notebooks docs browser-test
 
 check-sync: install
 	$(BIN)/nbdev_export
@@ -40,8 +41,22 @@ test-notebooks: install
 	@echo "notebooks: $$(find nbs -name '*.ipynb' -not -path '*/.*' -not -name '_*' | wc -l) passed, 0 failed"
 
 ## The documentation site from the notebooks, offline, into _proc/_docs (see .ci/build_docs.py); fails on a broken page.
-docs: install
+docs: install chromium
 	$(PY) .ci/build_docs.py
+
+## Debian's Chromium and chromedriver for the browser test, and npm (KaTeX for the docs), installed with apt where missing.
+chromium:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium, chromium-driver and npm with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver npm >/dev/null; \
+	  else echo "cannot install Chromium here: apt-get needs root (install chromium, chromium-driver and npm)"; fi; fi
+
+## The built site (`make docs`) and a run report in headless Chromium: unrendered formulas, broken links and images,
+## JavaScript errors and network requests fail it; screenshots go to _proc/screenshots/.
+browser-test: install chromium
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then $(PY) .ci/browser_test.py; \
+	else echo "SKIPPED browser test: no Chromium, and apt-get could not install it (see above)"; fi
 
 ## README.md from nbs/index.ipynb, offline (nbconvert in place of Quarto).
 readme: install

@@ -213,7 +213,7 @@ def experiment_table(rows:list)->str:
 def experiment_figure(rows:list, path:str|Path|None=None):
     "Bar chart of the gain in mean oracle accuracy per arm (mean over seeds, one dot per seed)."
     summary = experiment_summary(rows)
-    fig, ax = plt.subplots(figsize=(1.1 * len(summary) + 2, 3), dpi=90)
+    fig, ax = plt.subplots(figsize=(1.1 * len(summary) + 2, 3.2), dpi=130)
     ax.bar(range(len(summary)), [100 * s['gain'] for s in summary], color='tab:blue', alpha=0.6)
     for i, s in enumerate(summary):
         gains = [100 * r['delta'] for r in rows if r['arm'] == s['arm']]
@@ -222,7 +222,7 @@ def experiment_figure(rows:list, path:str|Path|None=None):
     ax.set_xticks(range(len(summary)), [s['arm'] for s in summary], rotation=30, ha='right')
     ax.set_ylabel('gain in oracle accuracy (points)')
     fig.tight_layout()
-    if path is not None: fig.savefig(path)
+    if path is not None: fig.savefig(path, dpi=130)
     return fig
 
 # %% ../../nbs/shapeworld/05_experiment.ipynb #7c22f22b
