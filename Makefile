@@ -23,6 +23,8 @@ $(VENV)/.installed: settings.ini setup.py
 install: $(VENV)/.installed
 
 ## The main job on the built-in default model (the ShapeWorld Janus): the whole OSPO loop, 2 iterations, oracle before/after; resumes.
+## Torch at one thread unless OMP_NUM_THREADS says otherwise: on a shared 2-core machine two threads ran 13x slower.
+demo: export OMP_NUM_THREADS ?= 1
 demo: install
 	$(BIN)/ospo run shapeworld outputs/run
 	$(BIN)/ospo status outputs/run

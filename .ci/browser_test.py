@@ -134,8 +134,11 @@ def main(site: Path) -> int:
     shots = ROOT / '_proc' / 'screenshots'
     shots.mkdir(parents=True, exist_ok=True)
     base, server = serve(site)
-    reports = [run_report(ROOT / '_proc' / 'run-cpu-tiny')]
-    if (ROOT / 'outputs' / 'run' / 'report.html').is_file(): reports.append(ROOT / 'outputs' / 'run' / 'report.html')
+    tiny = run_report(ROOT / '_proc' / 'run-cpu-tiny')
+    reports = {'run-report-cpu-tiny': tiny, 'iteration-report-cpu-tiny': tiny.parent / 'iter1' / 'report.html'}
+    demo = ROOT / 'outputs' / 'run'  # the demo's reports, when `make demo` has run
+    if (demo / 'report.html').is_file(): reports.update({'run-report': demo / 'report.html',
+                                                          'iteration-report': demo / 'iter1' / 'report.html'})
     failures, formulas, links = {}, 0, 0
     with tempfile.TemporaryDirectory() as profile:
         driver = browser(profile)
@@ -145,13 +148,12 @@ def main(site: Path) -> int:
                 problems, rendered, checked = check(driver, base + page.relative_to(site).as_posix(), base, site)
                 formulas, links = formulas + rendered, links + checked
                 if problems: failures[page.relative_to(site).as_posix()] = problems
-            for report in reports:
+            for report in reports.values():
                 problems, _, _ = check(driver, report.as_uri(), report.parent.as_uri() + '/', report.parent)
                 if problems: failures[str(report)] = problems
             screenshot(driver, base + 'index.html', shots / 'index.png')
             screenshot(driver, base + '08_loss.html', shots / 'loss.png')
-            for report, name in zip(reports, ('run-report-cpu-tiny.png', 'run-report.png')):
-                screenshot(driver, report.as_uri(), shots / name)
+            for name, report in reports.items(): screenshot(driver, report.as_uri(), shots / f'{name}.png')
         finally:
             driver.quit()
             server.shutdown()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import signal
 import sys
 import time
 from importlib.metadata import entry_points
@@ -161,20 +163,30 @@ class _Lines(logging.Formatter):
         prefix = '' if record.levelno < logging.WARNING else f'{record.levelname.lower()}: '
         return f'{self.formatTime(record, "%H:%M:%S")} {prefix}{record.getMessage()}'
 
+class _AboveBars(logging.StreamHandler):
+    "Write each line through `tqdm.write`, so a line logged while a bar runs goes above the bar, not through it."
+    def emit(self, record):
+        from tqdm import tqdm
+        try: tqdm.write(self.format(record), file=sys.stderr)
+        except Exception: self.handleError(record)
+
 def _log_lines():
     "The library's INFO lines (progress, stage summaries) on stderr; other libraries' warnings only."
-    handler = logging.StreamHandler()
+    handler = _AboveBars()
     handler.setFormatter(_Lines())
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     logging.getLogger('ospo').setLevel(logging.INFO)
 
+# %% ../nbs/14_cli.ipynb #cb3c139a
 def main(argv:list|None=None, # the arguments (default: `sys.argv[1:]`)
         )->int: # the exit code
     "The `ospo` command."
     argv = list(sys.argv[1:] if argv is None else argv)
+    if hasattr(signal, 'SIGPIPE'): signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `ospo status RUN | head` ends quietly
     p = parser()
     args = p.parse_args(argv) if argv else p.parse_args(['--help'])
     _log_lines()
+    os.environ.setdefault('HF_HUB_DISABLE_PROGRESS_BARS', '1')  # the libraries' own bars (weights loading, shards)
     if getattr(args, 'progress', False) is None: args.progress = sys.stderr.isatty()
     try:
         if args.command in COMMANDS: COMMANDS[args.command](args)

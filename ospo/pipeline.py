@@ -246,8 +246,8 @@ def format_status(rows:list, # `run_status` rows
     "The status rows as aligned lines, after a line of how many are done: counts and time, or progress and time left."
     now = time.time() if now is None else now
     done = sum(r['state'] == 'done' for r in rows)
-    lines = [f'{done}/{len(rows)} steps done' + (f", {sum(r['seconds'] for r in rows if r['state'] == 'done'):.0f} s"
-                                                 if done else '')]
+    seconds = sum(r['seconds'] for r in rows if r['state'] == 'done')
+    lines = [f'{done}/{len(rows)} steps done' + (f', {format_seconds(seconds)}' if done else '')]
     for r in rows:
         what = (f"{format_seconds(r['seconds']):>10}  {format_counts(r['counts'])}" if r['state'] == 'done' else
                 f"{'':>10}  {_partial(r, now)}" if r['state'] == 'partial' else '')

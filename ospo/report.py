@@ -13,6 +13,8 @@ import re
 import textwrap
 from pathlib import Path
 
+import numpy as np
+
 from .config import EVALUATORS, PipelineConfig
 from .core import atomic_write, format_seconds
 from .layout import eval_dir, iteration_dir, report_path
@@ -125,18 +127,15 @@ def samples_figure(before:list, after:list, # the two evaluations' `samples.json
     after_by_prompt = {r['prompt']: r for r in after}
     pairs = [(r, after_by_prompt[r['prompt']]) for r in before if r['prompt'] in after_by_prompt]
     rows = max(1, -(-len(pairs) // columns))
-    figure = Figure(figsize=(3.7 * columns, 2.5 * rows), layout='constrained')
-    axes = figure.subplots(rows, 2 * columns, squeeze=False)
-    for ax in axes.flat: ax.set_axis_off()
-    for i, pair in enumerate(pairs):
-        row, column = divmod(i, columns)
-        for side, (record, folder, label) in enumerate(zip(pair, folders, labels)):
-            ax = axes[row, 2 * column + side]
+    figure = Figure(figsize=(3.6 * columns, 2.7 * rows), layout='constrained')
+    panels = np.atleast_2d(figure.subfigures(rows, columns))
+    for pair, panel in zip(pairs, panels.flat):
+        for ax, record, folder, label in zip(panel.subplots(1, 2), pair, folders, labels):
             ax.imshow(Image.open(Path(folder) / record['image']).convert('RGB'), interpolation='nearest')
+            ax.set_axis_off()
             word, color = _VERDICT[record.get('verdict')]
-            ax.set_title(f'{label}: {word}' if word else label, fontsize=9, color=color)
-        axes[row, 2 * column].text(1.06, -0.04, '\n'.join(textwrap.wrap(pair[0]['prompt'], 34)), fontsize=8.5,
-                                   ha='center', va='top', transform=axes[row, 2 * column].transAxes)
+            ax.set_title(f'{label}\n{word}' if word else label, fontsize=9, color=color)
+        panel.supxlabel('\n'.join(textwrap.wrap(pair[0]['prompt'], 36)), fontsize=8.5)
     if path is not None: figure.savefig(path, dpi=130)
     return figure
 

@@ -34,14 +34,14 @@ logger = logging.getLogger(__name__)
 # %% ../nbs/11_stages.ipynb #250945a8
 def format_counts(counts:dict, # a stage's counts (its `done.json`) or an evaluation's headline
                  )->str: # e.g. '1,320 items, 528 pairs, final loss 0.693'
-    "Counts as one readable phrase: numbers with thousands separators and 3 significant digits, names in words."
+    "Counts as one readable phrase: thousands separators, fractions to 3 decimals, other floats to 3 digits."
     parts = []
     for key, value in counts.items():
         name = key.replace('_', ' ')
         if value is None or isinstance(value, (dict, list)): continue
         if isinstance(value, bool) or isinstance(value, str): parts.append(f'{name} {value}')
         elif isinstance(value, int): parts.append(f'{value:,} {name}')
-        else: parts.append(f'{name} {value:.3g}')
+        else: parts.append(f'{name} {value:.3f}' if abs(value) < 1 else f'{name} {value:.3g}')
     return ', '.join(parts)
 
 # %% ../nbs/11_stages.ipynb #3014b376
@@ -163,7 +163,7 @@ class TrainProgress(TrainerCallback):
         if self.progress is None or not logs: return
         line = train_log_line(logs)
         if not line: return
-        if self.bar: self.progress.bar.set_postfix_str(line, refresh=True)
+        if self.bar: self.progress.bar.set_postfix_str(line.split(',')[0], refresh=True)  # the bar keeps its width
         else: logger.info('train: step %d/%d: %s', state.global_step, self.progress.total, line)
 
     def on_train_end(self, args, state, control, **kwargs):
