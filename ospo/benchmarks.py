@@ -28,7 +28,7 @@ from accelerate import PartialState
 from fastcore.script import call_parse
 from matplotlib.figure import Figure
 from PIL import Image
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .core import asset_path, atomic_write, derive_seed, read_jsonl, register, shard, write_jsonl
 from .model import load_model
