@@ -6,11 +6,14 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import logging
+import os
 import platform
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -18,12 +21,14 @@ import yaml
 import ospo
 from .config import EVALUATORS, ConfigError, PipelineConfig, config_dict, load_config
 from .core import atomic_write
-from .layout import config_path, done_path, eval_dir, iteration_dir, manifest_path, results_path
+from .layout import (checkpoints_dir, config_path, done_path, eval_dir, iteration_dir, lock_path, manifest_path,
+                         results_path)
 from .report import write_report, write_run_report
 from .stages import STAGE_NAMES, STAGES, StageContext, eval_done, get_stage, stage_done
 
 # %% auto #0
-__all__ = ['logger', 'eval_counts', 'write_manifest', 'run_stage', 'run_eval', 'run_pipeline', 'run_status', 'format_status']
+__all__ = ['logger', 'eval_counts', 'write_manifest', 'RunFolderError', 'RunLockedError', 'run_lock', 'run_stage', 'run_eval',
+           'run_pipeline', 'run_status', 'format_status']
 
 # %% ../nbs/12_pipeline.ipynb #ada8ae81
 logger = logging.getLogger(__name__)
@@ -63,14 +68,89 @@ def write_manifest(config:PipelineConfig, run_dir:str|Path)->dict:
     atomic_write(manifest_path(run_dir), json.dumps(manifest, indent=1, sort_keys=True))
     return manifest
 
+# %% ../nbs/12_pipeline.ipynb #455dfdb8
+class RunFolderError(RuntimeError):
+    "A run folder that cannot be used as asked: the message names the folder and what to do."
+
+class RunLockedError(RunFolderError):
+    "The run folder is locked by another process; `pid` is the holder's process id (None if unknown)."
+    def __init__(self, message:str, pid:int|None=None):
+        super().__init__(message)
+        self.pid = pid
+
+# %% ../nbs/12_pipeline.ipynb #8601b5c0
+_HELD = {}  # resolved run folder -> [file descriptor, depth] of the locks this process holds
+
+def _open_run_dir(run_dir:Path)->Path:
+    "Create `run_dir` if needed, refusing a file in its place."
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError(f'run_dir: {run_dir} is a file, not a folder; give a new or existing folder')
+    try: run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise RunFolderError(f'run_dir: cannot create {run_dir} ({e.strerror})') from None
+    return run_dir
+
+@contextmanager
+def run_lock(run_dir:str|Path, # the run folder (created if missing)
+             state=None, # the processes (`ospo.stages.process_state()`): only the main one locks; None: lock
+            ):
+    "Hold `run_dir`'s exclusive lock for the `with` block (re-entrant in one process), or raise `RunLockedError`."
+    if state is not None and not state.is_main_process:
+        yield
+        return
+    run_dir = _open_run_dir(Path(run_dir))
+    key = run_dir.resolve()
+    if key in _HELD:  # run_pipeline holds it while its run_stage calls take it again
+        _HELD[key][1] += 1
+        try: yield
+        finally: _HELD[key][1] -= 1
+        return
+    fd = os.open(lock_path(run_dir), os.O_RDWR | os.O_CREAT, 0o644)
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode('ascii', 'replace').strip()
+        os.close(fd)
+        message = f'run_dir: {run_dir} is in use by another ospo process (pid {holder or "unknown"})'
+        raise RunLockedError(f'{message}; wait for it to end or use another RUN_DIR',
+                             int(holder) if holder.isdigit() else None) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f'{os.getpid()}\n'.encode(), 0)
+    _HELD[key] = [fd, 1]
+    try: yield
+    finally:
+        del _HELD[key]
+        os.ftruncate(fd, 0)
+        os.close(fd)  # closing the last descriptor releases the lock
+
 # %% ../nbs/12_pipeline.ipynb #ee3bc0d3
+def _flat(data, prefix:str='')->dict:
+    "Nested config data as {dotted key: value}."
+    if not isinstance(data, dict) or not data: return {prefix: data}
+    return {k: v for key, value in data.items() for k, v in _flat(value, f'{prefix}.{key}' if prefix else f'{key}')
+            .items()}
+
+def _differences(stored:str, config:PipelineConfig)->str:
+    "The keys in which the stored config text and `config` differ, e.g. 'vqa.tau: -1.0 there, -0.9 here'."
+    try: there = _flat(yaml.safe_load(stored))
+    except yaml.YAMLError: return 'it is not valid YAML'
+    here = _flat(config_dict(config))
+    keys = sorted(k for k in set(there) | set(here) if there.get(k, '(none)') != here.get(k, '(none)'))
+    shown = [f"{k}: {there.get(k, '(none)')!r} there, {here.get(k, '(none)')!r} here" for k in keys[:3]]
+    return '; '.join(shown) + (f'; {len(keys) - 3} more' if len(keys) > 3 else '')
+
 def _check_run_dir(config:PipelineConfig, run_dir:Path, state):
-    "Store the resolved config in `run_dir` (main process), or refuse a different one there."
+    "Store the resolved config in `run_dir` (main process), or refuse a different one there, or a folder of outputs."
     path, text = config_path(run_dir), yaml.safe_dump(config_dict(config), sort_keys=True)
-    if path.exists() and path.read_text() != text:
-        raise ConfigError(f'run_dir: {run_dir} holds a run with another config ({path}); use a new RUN_DIR '
-                          'or the same config and overrides')
-    if state.is_main_process and not path.exists():
+    if path.exists():
+        stored = path.read_bytes().decode('utf-8', 'replace')
+        if stored != text:
+            raise ConfigError(f'run_dir: {run_dir} holds a run with another config ({path}: '
+                              f'{_differences(stored, config)}); use a new RUN_DIR or the same config and overrides')
+    elif state.is_main_process:
+        outputs = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith('.')) if run_dir.is_dir() else []
+        if outputs:
+            shown = ', '.join(outputs[:3]) + (' ...' if len(outputs) > 3 else '')
+            raise RunFolderError(f'run_dir: {run_dir} holds {shown} but no config.yaml, so not a run of this config; '
+                                 'use a new or empty RUN_DIR')
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text)
     state.wait_for_everyone()
@@ -87,21 +167,22 @@ def run_stage(name:str, # one of `ospo.stages.STAGE_NAMES`
     if not 1 <= iteration <= config.iterations: raise ConfigError(f'iteration must be in 1..{config.iterations}')
     run_dir = Path(run_dir)
     context = context or StageContext(config, run_dir, iteration, progress)
-    _check_run_dir(config, run_dir, context.state)
-    if (marker := stage_done(run_dir, iteration, name)) is not None: return marker
-    earlier = [s for s in STAGE_NAMES[:STAGE_NAMES.index(name)] if stage_done(run_dir, iteration, s) is None]
-    if earlier: raise RuntimeError(f'iter{iteration} {name}: run {earlier} first')
-    if iteration > 1 and stage_done(run_dir, iteration - 1, 'train') is None:
-        raise RuntimeError(f'iter{iteration} {name}: finish iteration {iteration - 1} first')
-    logger.info('iter%d: %s', iteration, name)
-    start = time.perf_counter()
-    counts = stage.run(context)
-    marker = {'stage': name, 'iteration': iteration, 'seconds': round(time.perf_counter() - start, 3), 'counts': counts,
-              'processes': context.world}
-    if context.state.is_main_process:  # the marker goes last: a stage without it is rerun (and resumes)
-        atomic_write(done_path(iteration_dir(run_dir, iteration), name), json.dumps(marker, sort_keys=True))
-        write_manifest(config, run_dir)
-    context.state.wait_for_everyone()
+    with run_lock(run_dir, context.state):
+        _check_run_dir(config, run_dir, context.state)
+        if (marker := stage_done(run_dir, iteration, name)) is not None: return marker
+        earlier = [s for s in STAGE_NAMES[:STAGE_NAMES.index(name)] if stage_done(run_dir, iteration, s) is None]
+        if earlier: raise RunFolderError(f'iter{iteration} {name}: run {earlier} first')
+        if iteration > 1 and stage_done(run_dir, iteration - 1, 'train') is None:
+            raise RunFolderError(f'iter{iteration} {name}: finish iteration {iteration - 1} first')
+        logger.info('iter%d: %s', iteration, name)
+        start = time.perf_counter()
+        counts = stage.run(context)
+        marker = {'stage': name, 'iteration': iteration, 'seconds': round(time.perf_counter() - start, 3),
+                  'counts': counts, 'processes': context.world}
+        if context.state.is_main_process:  # the marker goes last: a stage without it is rerun (and resumes)
+            atomic_write(done_path(iteration_dir(run_dir, iteration), name), json.dumps(marker, sort_keys=True))
+            write_manifest(config, run_dir)
+        context.state.wait_for_everyone()
     return marker
 
 # %% ../nbs/12_pipeline.ipynb #83d2497a
@@ -114,22 +195,23 @@ def run_eval(config:PipelineConfig, run_dir:str|Path,
     if not 0 <= iteration <= config.iterations: raise ConfigError(f'iteration must be in 0..{config.iterations}')
     run_dir = Path(run_dir)
     context = context or StageContext(config, run_dir, iteration + 1)
-    _check_run_dir(config, run_dir, context.state)
-    if (done := eval_done(run_dir, iteration)) is not None: return done
-    if iteration > 0 and stage_done(run_dir, iteration, 'train') is None:
-        raise RuntimeError(f'eval after iteration {iteration}: finish its train stage first')
-    if context.state.is_main_process:  # one process evaluates; its image seeds do not depend on batching anyway
-        logger.info('eval after iteration %d (%s)', iteration, context.model_path)
-        start, evaluator, folder = time.perf_counter(), EVALUATORS[config.evaluator], eval_dir(run_dir, iteration)
-        model, processor = context.model()
-        result = evaluator.evaluate(model, processor, config.eval)
-        folder.mkdir(parents=True, exist_ok=True)
-        if evaluator.samples is not None: evaluator.samples(model, processor, config.eval, folder / 'samples.png')
-        result = {'iteration': iteration, 'model': context.model_path, 'eval': dataclasses.asdict(config.eval),
-                  'evaluator': config.evaluator, **result, 'seconds': round(time.perf_counter() - start, 3)}
-        atomic_write(results_path(run_dir, iteration), json.dumps(result, indent=1))  # last: it marks the step done
-        write_manifest(config, run_dir)
-    context.state.wait_for_everyone()
+    with run_lock(run_dir, context.state):
+        _check_run_dir(config, run_dir, context.state)
+        if (done := eval_done(run_dir, iteration)) is not None: return done
+        if iteration > 0 and stage_done(run_dir, iteration, 'train') is None:
+            raise RunFolderError(f'eval after iteration {iteration}: finish its train stage first')
+        if context.state.is_main_process:  # one process evaluates; its image seeds do not depend on batching anyway
+            logger.info('eval after iteration %d (%s)', iteration, context.model_path)
+            start, evaluator, folder = time.perf_counter(), EVALUATORS[config.evaluator], eval_dir(run_dir, iteration)
+            model, processor = context.model()
+            result = evaluator.evaluate(model, processor, config.eval)
+            folder.mkdir(parents=True, exist_ok=True)
+            if evaluator.samples is not None: evaluator.samples(model, processor, config.eval, folder / 'samples.png')
+            result = {'iteration': iteration, 'model': context.model_path, 'eval': dataclasses.asdict(config.eval),
+                      'evaluator': config.evaluator, **result, 'seconds': round(time.perf_counter() - start, 3)}
+            atomic_write(results_path(run_dir, iteration), json.dumps(result, indent=1))  # last: it marks the step done
+            write_manifest(config, run_dir)
+        context.state.wait_for_everyone()
     return eval_done(run_dir, iteration)
 
 # %% ../nbs/12_pipeline.ipynb #ac8f4155
@@ -140,15 +222,17 @@ def run_pipeline(config:PipelineConfig|str|Path, # a config or a YAML file / shi
     "Run every stage of every iteration in order (with the evaluations if on), skipping finished ones; write reports."
     config = config if isinstance(config, PipelineConfig) else load_config(config)
     context = StageContext(config, run_dir, 1, progress)
-    run_eval(config, run_dir, 0, context)  # the starting model, before any training
-    for iteration in range(1, config.iterations + 1):
-        for stage in STAGES: run_stage(stage.name, config, run_dir, iteration, context, progress)
-        following = StageContext(config, run_dir, iteration + 1, progress)  # its model is this iteration's merged one
-        run_eval(config, run_dir, iteration, following)
-        context.on_main(write_report, config, run_dir, iteration)
-        context = following
-    context.on_main(write_run_report, config, run_dir)
-    return write_manifest(config, run_dir) if context.state.is_main_process else {}
+    with run_lock(run_dir, context.state):  # for the whole run: its run_stage and run_eval calls take it again
+        _check_run_dir(config, Path(run_dir), context.state)
+        run_eval(config, run_dir, 0, context)  # the starting model, before any training
+        for iteration in range(1, config.iterations + 1):
+            for stage in STAGES: run_stage(stage.name, config, run_dir, iteration, context, progress)
+            following = StageContext(config, run_dir, iteration + 1, progress)  # starts from this iteration's model
+            run_eval(config, run_dir, iteration, following)
+            context.on_main(write_report, config, run_dir, iteration)
+            context = following
+        context.on_main(write_run_report, config, run_dir)
+        return write_manifest(config, run_dir) if context.state.is_main_process else {}
 
 # %% ../nbs/12_pipeline.ipynb #58854258
 def _eval_status(run_dir:Path, k:int)->dict:
@@ -156,28 +240,51 @@ def _eval_status(run_dir:Path, k:int)->dict:
     return {'iteration': k, 'stage': 'eval', 'state': 'done' if done else 'todo',
             'seconds': done and done['seconds'], 'counts': eval_counts(done) if done else {}}
 
+def _whole_lines(path:Path)->int:
+    "Records in a JSON Lines file: non-blank lines that end in a newline (a torn last line is not one)."
+    return sum(1 for line in path.read_bytes().split(b'\n')[:-1] if line.strip())
+
 def _stage_status(run_dir:Path, k:int, stage)->dict:
     if (marker := stage_done(run_dir, k, stage.name)) is not None:
         return {'iteration': k, 'stage': stage.name, 'state': 'done', 'seconds': marker['seconds'], 'counts': marker['counts']}
-    output = stage.output(iteration_dir(run_dir, k))
-    started = output.exists() or (iteration_dir(run_dir, k) / stage.name).exists()
-    counts = {'records': len(output.read_text().splitlines())} if output.exists() else {}
+    folder = iteration_dir(run_dir, k)
+    output, counts = stage.output(folder), {}
+    if output.suffix == '.jsonl':  # with several processes the records are in the shard files until the merge
+        shards = sorted(output.parent.glob(f'{output.stem}.shard-*{output.suffix}'))
+        files = [p for p in (output, *shards) if p.exists()]
+        if files: counts['records'] = sum(_whole_lines(p) for p in files)
+    elif checkpoints_dir(folder).is_dir():  # training: its complete checkpoints (trainer_state.json is written last)
+        checkpoints = checkpoints_dir(folder).glob('checkpoint-*')
+        counts['checkpoints'] = sum(1 for p in checkpoints if (p / 'trainer_state.json').exists())
+    started = output.exists() or (folder / stage.name).exists()
     return {'iteration': k, 'stage': stage.name, 'state': 'partial' if started else 'todo', 'seconds': None,
             'counts': counts}
 
 # %% ../nbs/12_pipeline.ipynb #3a8dd41f
+def _needs(k:int, stage:str)->list:
+    "The (iteration, stage) pairs that must be done before `stage` of iteration `k` can be."
+    if stage == 'eval': return [(k, 'train')] if k > 0 else []
+    return [(k, s) for s in STAGE_NAMES[:STAGE_NAMES.index(stage)]] + ([(k - 1, 'train')] if k > 1 else [])
+
 def run_status(run_dir:str|Path)->list:
     "One row per iteration and stage (and evaluation): 'done' (counts, seconds), 'partial' (records so far) or 'todo'."
     run_dir = Path(run_dir)
     if not config_path(run_dir).exists(): raise FileNotFoundError(f'{run_dir} is not a run folder (no config.yaml)')
-    config = load_config(yaml.safe_load(config_path(run_dir).read_text()))
+    try: config = load_config(yaml.safe_load(config_path(run_dir).read_bytes().decode('utf-8')))
+    except (ValueError, yaml.YAMLError) as e:
+        raise ConfigError(f'{config_path(run_dir)}: {str(e).splitlines()[0]}') from None
     rows = [_eval_status(run_dir, 0)] if config.evaluator else []
     for k in range(1, config.iterations + 1):
         rows += [_stage_status(run_dir, k, stage) for stage in STAGES]
         if config.evaluator: rows.append(_eval_status(run_dir, k))
+    done = {(r['iteration'], r['stage']) for r in rows if r['state'] == 'done'}
+    for row in rows:
+        missing = [f'iter{i} {s}' for i, s in _needs(row['iteration'], row['stage']) if (i, s) not in done]
+        row['problem'] = f'done, but {", ".join(missing)} not' if row['state'] == 'done' and missing else None
     return rows
 
 def format_status(rows:list)->str:
     "The status rows as aligned text lines."
     return '\n'.join(f"iter{r['iteration']} {r['stage']:<9} {r['state']:<8} "
-                     f"{'' if r['seconds'] is None else str(r['seconds']) + ' s'} {json.dumps(r['counts'])}" for r in rows)
+                     f"{'' if r['seconds'] is None else str(r['seconds']) + ' s'} {json.dumps(r['counts'])}"
+                     f"{'  !! ' + r['problem'] if r.get('problem') else ''}" for r in rows)

@@ -14,10 +14,10 @@ from typing import Callable
 
 from .config import PipelineConfig
 from .contrast import ContrastItem, contrast_summary, run_contrast
-from .core import atomic_write, merge_shards, read_jsonl
+from .core import atomic_write, merge_shards, read_json, read_jsonl
 from .images import ImageItem, images_summary, run_images
-from .layout import (dataset_path, done_path, figure_path, items_path, iteration_dir, log_history_path, model_dir,
-                         pairs_path, results_path, summary_path, train_dir)
+from .layout import (checkpoints_dir, dataset_path, done_path, figure_path, items_path, iteration_dir,
+                         log_history_path, model_dir, pairs_path, results_path, summary_path, train_dir)
 from .masks import MaskItem, run_masks, write_dataset
 from .model import load_model
 from .prompts import TEXT_SOURCES, PromptItem, generate_base_prompts, prompt_summary
@@ -121,15 +121,16 @@ def _masks(ctx:StageContext)->dict:
 def _train(ctx:StageContext)->dict:
     from transformers import PrinterCallback
     from transformers.trainer_utils import get_last_checkpoint
-    from ospo.train import merge_adapter, ospo_trainer, ospo_training_args
+    from ospo.train import last_complete_checkpoint, merge_adapter, ospo_trainer, ospo_training_args
     pairs = len(read_jsonl(dataset_path(ctx.dir)))
     if pairs == 0: raise RuntimeError(f'{dataset_path(ctx.dir)} holds no pairs: lower vqa.tau or raise the quotas')
     folder = train_dir(ctx.dir)
-    args = ospo_training_args(ctx.config.train.preset(ctx.iteration), str(folder / 'checkpoints'),
+    args = ospo_training_args(ctx.config.train.preset(ctx.iteration), str(checkpoints_dir(ctx.dir)),
                               **{'seed': ctx.config.seed, 'disable_tqdm': not ctx.progress, **ctx.config.train.args})
     model, processor = ctx.model()
     trainer = ospo_trainer(model, processor, args, str(dataset_path(ctx.dir)))
     if not ctx.progress: trainer.remove_callback(PrinterCallback)  # the log history is kept in train/log_history.json
+    ctx.on_main(last_complete_checkpoint, args.output_dir)  # sets aside a checkpoint killed while it was written
     last = get_last_checkpoint(args.output_dir) if Path(args.output_dir).is_dir() else None
     trainer.train(resume_from_checkpoint=last)  # a killed run goes on from its last checkpoint (if saving is on)
     trainer.save_model(str(folder / 'adapter'))
@@ -226,9 +227,9 @@ def get_stage(name:str)->Stage:
 def stage_done(run_dir:str|Path, iteration:int, stage:str)->dict|None:
     "The marker of one stage of one iteration (counts, seconds) if it is complete, else None."
     path = done_path(iteration_dir(run_dir, iteration), stage)
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_json(path, 'delete it to redo the stage') if path.exists() else None
 
 def eval_done(run_dir:str|Path, iteration:int)->dict|None:
     "The evaluation after `iteration` (0: before training) if it was written, else None."
     path = results_path(run_dir, iteration)
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_json(path, 'delete it to redo the evaluation') if path.exists() else None
