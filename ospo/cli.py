@@ -144,9 +144,12 @@ def _bench(args):
 COMMANDS = dict(run=_run, stage=_stage, status=_status, eval=_eval, bench=_bench)
 
 # %% ../nbs/14_cli.ipynb #73e0de4b
+_USER_ERRORS = {'ospo.config': 'ConfigError', 'ospo.core': 'RecordError', 'ospo.pipeline': 'RunFolderError',
+                 'ospo.train': 'DivergenceError'}
+
 def _user_errors()->tuple:
-    from ospo.config import ConfigError
-    return (ConfigError, FileNotFoundError)
+    "The exception types that are the user's to fix (those of modules never imported cannot have been raised)."
+    return (FileNotFoundError, *(getattr(sys.modules[m], name) for m, name in _USER_ERRORS.items() if m in sys.modules))
 
 def main(argv:list|None=None, # the arguments (default: `sys.argv[1:]`)
         )->int: # the exit code
