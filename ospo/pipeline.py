@@ -112,6 +112,8 @@ def run_lock(run_dir:str|Path, # the run folder (created if missing)
         message = f'run_dir: {run_dir} is in use by another ospo process (pid {holder or "unknown"})'
         raise RunLockedError(f'{message}; wait for it to end or use another RUN_DIR',
                              int(holder) if holder.isdigit() else None) from None
+    except OSError as e:  # a file system without locks (some cluster mounts): run, unguarded, rather than not at all
+        logger.warning('run_dir: cannot lock %s (%s); running without the lock', lock_path(run_dir), e.strerror)
     os.ftruncate(fd, 0)
     os.pwrite(fd, f'{os.getpid()}\n'.encode(), 0)
     _HELD[key] = [fd, 1]
