@@ -9,6 +9,7 @@ import dataclasses
 import importlib
 import json
 import logging
+import math
 import typing
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -109,6 +110,10 @@ class TrainConfig:
         if unknown: raise ValueError(f'presets: unknown {unknown}; use keys of TRAIN_PRESETS {list(TRAIN_PRESETS)}')
         unknown = sorted(set(self.args) - {f.name for f in dataclasses.fields(OspoTrainingArguments)})
         if unknown: raise ValueError(f'args: unknown {unknown}; use fields of ospo.train.OspoTrainingArguments')
+        hints = typing.get_type_hints(OspoTrainingArguments)
+        for name, value in self.args.items():  # the trainer would take "fast" as a learning rate and fail much later
+            if not _type_ok(value, hints[name]):
+                raise ConfigError(_type_message(f'train.args.{name}', hints[name], value))
 
     def preset(self, iteration:int)->str: return self.presets[min(iteration, len(self.presets)) - 1]
 
@@ -146,12 +151,13 @@ class PipelineConfig:
     train:TrainConfig=field(default_factory=TrainConfig)
     eval:EvalConfig=field(default_factory=EvalConfig)
     iterations:int=2 # self-improvement rounds; round k+1 regenerates everything with the merged model of round k
-    seed:int=0 # weights of the tiny model and training seed (the data seeds come from `ospo.core.derive_seed`)
+    seed:int=0 # weights of the tiny model and training seed, in [0, 2**32) (data seeds: `ospo.core.derive_seed`)
 
     def __post_init__(self):
         if self.text_source not in TEXT_SOURCES:
             raise ValueError(f'text_source must be one of {sorted(TEXT_SOURCES)}, got {self.text_source!r}')
         if self.iterations < 1: raise ValueError(f'iterations must be >= 1, got {self.iterations}')
+        if not 0 <= self.seed < 2**32: raise ValueError(f'seed must be an int in [0, 2**32), got {self.seed}')
         needs = TEXT_SOURCES[self.text_source].template_set
         for name in ('prompts', 'contrast'):
             if needs and getattr(self, name).template_set != needs:
@@ -159,6 +165,19 @@ class PipelineConfig:
         if self.eval.enabled and self.evaluator is None:
             raise ValueError(f'eval.enabled: no evaluator for model.path {self.model.path!r}; name one '
                              f'(eval.evaluator, registered: {sorted(EVALUATORS)}) or drop eval.enabled')
+        self._check_training()
+
+    def _check_training(self):
+        "Build every iteration's trainer arguments now (`ospo.train.check_training_args`), as the train stage will."
+        from ospo.train import check_training_args
+        iterations = range(1, min(self.iterations, len(self.train.presets)) + 1)  # later ones repeat the last preset
+        for preset in dict.fromkeys(self.train.preset(k) for k in iterations):
+            try: check_training_args(preset, **{'seed': self.seed, **self.train.args})
+            except (ValueError, TypeError) as e:
+                message = str(e).splitlines()[0].replace('OspoTrainingArguments.', 'train.args.')
+                message = message.replace('LossConfig.', 'train.args.')
+                if not message.startswith('train.args.'): message = f'train: {message}'
+                raise ValueError(f'{message} (with preset {preset!r})') from None
 
     @property
     def evaluator(self)->str|None:
@@ -172,6 +191,7 @@ def _type_ok(value, kind)->bool:
     "Does a YAML value fit the annotation `kind`?"
     if kind is typing.Any: return True
     args = typing.get_args(kind)
+    if typing.get_origin(kind) is typing.Literal: return value in args
     if args and typing.get_origin(kind) in (typing.Union, getattr(__import__('types'), 'UnionType', None)):
         return any(_type_ok(value, a) for a in args)
     kind = typing.get_origin(kind) or kind
@@ -183,6 +203,24 @@ def _type_ok(value, kind)->bool:
     return isinstance(value, kind)
 
 def _type_name(kind)->str: return getattr(kind, '__name__', str(kind)).replace('typing.', '')
+
+def _type_message(dotted:str, kind, value)->str:
+    "The error for a value of the wrong type; a number written as text gets YAML's rule."
+    hint = ''
+    if isinstance(value, str) and _type_ok(1.5, kind):
+        try: float(value)
+        except ValueError: pass
+        else: hint = ' (YAML reads 1e-5 and 1.0e30 as text: write 1.0e-5 and 1.0e+30)'
+    return f'{dotted}: expected {_type_name(kind)}, got {type(value).__name__} {value!r}{hint}; fix its value'
+
+def _non_finite(value, dotted:str)->tuple|None:
+    "(dotted key, value) of the first NaN or infinite number inside `value`, or None."
+    if isinstance(value, float) and not math.isfinite(value): return dotted, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        inner = f'{dotted}.{key}' if isinstance(value, dict) else f'{dotted}[{key}]'
+        if found := _non_finite(item, inner): return found
+    return None
 
 # %% ../nbs/10_config.ipynb #6cd4a3d2
 def from_dict(cls:type, # a config dataclass
@@ -198,8 +236,9 @@ def from_dict(cls:type, # a config dataclass
         dotted = f'{key}.{name}' if key else str(name)
         if name not in names: raise ConfigError(f'{dotted}: unknown key; allowed keys of {where}: {", ".join(names)}')
         kind = hints[name]
-        if not _type_ok(value, kind):
-            raise ConfigError(f'{dotted}: expected {_type_name(kind)}, got {type(value).__name__} {value!r}; fix its value')
+        if found := _non_finite(value, dotted):
+            raise ConfigError(f'{found[0]}: must be a finite number, got {found[1]}')
+        if not _type_ok(value, kind): raise ConfigError(_type_message(dotted, kind, value))
         if dataclasses.is_dataclass(kind) and isinstance(value, dict): value = from_dict(kind, value, dotted)
         elif kind is tuple: value = tuple(value)
         kwargs[name] = value
@@ -208,6 +247,30 @@ def from_dict(cls:type, # a config dataclass
     except (ValueError, TypeError, KeyError) as e:
         message = str(e.args[0] if isinstance(e, KeyError) and e.args else e).splitlines()[0]
         raise ConfigError(f'{key + ": " if key else ""}{message}') from None
+
+# %% ../nbs/10_config.ipynb #530c379b
+class _UniqueKeyLoader(yaml.SafeLoader):
+    "PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML itself keeps the last one silently)."
+
+def _unique_mapping(loader, node, deep=False):
+    first = {}
+    for key_node, _ in node.value:
+        key, line = loader.construct_object(key_node, deep=True), key_node.start_mark.line + 1
+        try: seen = key in first
+        except TypeError: continue  # an unhashable key: `construct_mapping` reports it
+        if seen: raise yaml.constructor.ConstructorError(
+            None, None, f'duplicate key {key!r} (first at line {first[key]}); keep one', key_node.start_mark)
+        first[key] = line
+    return loader.construct_mapping(node, deep)
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+def _yaml(text:str, source:str)->object:
+    "Decode YAML `text`, raising `ConfigError` 'source:line: not valid YAML (why)'."
+    try: return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as e:
+        mark, problem = getattr(e, 'problem_mark', None), getattr(e, 'problem', None) or str(e).splitlines()[0]
+        raise ConfigError(f'{source}{f":{mark.line + 1}" if mark else ""}: not valid YAML ({problem})') from None
 
 # %% ../nbs/10_config.ipynb #50ccdd20
 def apply_override(data:dict, # decoded YAML, changed in place
@@ -221,7 +284,7 @@ def apply_override(data:dict, # decoded YAML, changed in place
     for name in parents:
         if not isinstance(node.setdefault(name, {}), dict): raise ConfigError(f'{key}: {name} is not a section')
         node = node[name]
-    node[last] = yaml.safe_load(text)
+    node[last] = _yaml(text, f'override {override!r}')
     return data
 
 # %% ../nbs/10_config.ipynb #0d44f276
@@ -232,20 +295,41 @@ def _plugins(data:dict)->list:
         raise ConfigError(f'plugins: expected a list of plug-in names, got {names!r}')
     return names
 
+def _read_config(path:Path)->dict:
+    "Decode a config file: UTF-8 YAML, a mapping of keys given once, not empty; errors name the file."
+    if path.is_dir(): raise ConfigError(f'config: {path} is a folder; give a YAML file or one of {shipped_configs()}')
+    try: text = path.read_bytes().decode('utf-8')
+    except UnicodeDecodeError as e:
+        raise ConfigError(f'config: {path} is not UTF-8 text (byte {e.start}); give a YAML file') from None
+    except OSError as e: raise ConfigError(f'config: cannot read {path} ({e.strerror})') from None
+    data = _yaml(text, str(path))
+    if data is None or data == {}:  # the defaults alone would run the paper's 16k prompts on a random tiny model
+        raise ConfigError(f'config: {path} is empty; start from one of the shipped configs {shipped_configs()}')
+    if not isinstance(data, dict):
+        raise ConfigError(f'config: {path} must be a mapping of keys, not a {type(data).__name__}')
+    return data
+
+# %% ../nbs/10_config.ipynb #5fee90ae
 def load_config(config:str|Path|dict, # a YAML file, a shipped config name ('cpu-tiny', 'janus-pro-1b', ...) or a dict
                 overrides:typing.Sequence=(), # 'key.sub=value' strings applied on top
                )->PipelineConfig:
     "Read, override and validate a pipeline config, loading the plug-ins it names first (no model is loaded)."
+    source = None
     if isinstance(config, dict): data = json.loads(json.dumps(config))
     else:
         path = Path(config)
-        if not path.is_file() and asset_path('configs', f'{config}.yaml').is_file(): path = asset_path('configs', f'{config}.yaml')
-        if not path.is_file(): raise ConfigError(f'config: no file {str(config)!r}; give a YAML path or one of {shipped_configs()}')
-        try: data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as e: raise ConfigError(f'config: {path} is not valid YAML ({str(e).splitlines()[0]})') from None
-    for override in overrides: apply_override(data, override)
-    for name in _plugins(data): load_plugin(name)
-    return from_dict(PipelineConfig, data)
+        shipped = asset_path('configs', f'{config}.yaml')
+        if not path.is_file() and shipped.is_file(): path = shipped
+        if not path.exists():
+            raise ConfigError(f'config: no file {str(config)!r}; give a YAML path or one of {shipped_configs()}')
+        data, source = _read_config(path), ' -o '.join([str(config), *overrides])
+    try:
+        for override in overrides: apply_override(data, override)
+        for name in _plugins(data): load_plugin(name)
+        return from_dict(PipelineConfig, data)
+    except ConfigError as e:  # name the file (and the overrides) the key is in
+        if source is None: raise
+        raise ConfigError(f'{source}: {e}') from None
 
 def shipped_configs()->list:
     "Names of the configs shipped in `ospo/assets/configs`."

@@ -21,9 +21,10 @@ from fastcore.basics import patch
 from tqdm import tqdm
 
 # %% auto #0
-__all__ = ['logger', 'atomic_write', 'to_record', 'from_record', 'read_jsonl', 'write_jsonl', 'append_jsonl', 'repair_jsonl',
-           'safe_id', 'chat_message', 'message_text', 'register', 'derive_seed', 'salted', 'asset_path', 'shard',
-           'shard_path', 'item_key', 'merge_shards', 'format_seconds', 'Progress', 'run_resumable', 'run_sharded']
+__all__ = ['logger', 'atomic_write', 'to_record', 'from_record', 'RecordError', 'read_jsonl', 'write_jsonl', 'append_jsonl',
+           'repair_jsonl', 'read_json', 'safe_id', 'contained_path', 'chat_message', 'message_text', 'register',
+           'derive_seed', 'salted', 'asset_path', 'shard', 'shard_path', 'item_key', 'merge_shards', 'format_seconds',
+           'Progress', 'run_resumable', 'run_sharded']
 
 # %% ../nbs/00_core.ipynb #9987e289
 logger = logging.getLogger(__name__)
@@ -68,20 +69,28 @@ def from_record(data:dict, # one decoded JSON object
     try: return cls(**data)
     except TypeError as e: raise ValueError(f'Cannot build {cls.__name__}: {e}') from e
 
+# %% ../nbs/00_core.ipynb #a3827d2a
+class RecordError(ValueError):
+    "A record file (or marker) that cannot be read as written: the message starts with `path:line` or `path`."
+
 # %% ../nbs/00_core.ipynb #4b9ecfc7
+def _numbered_records(path:Path, cls:type|None)->list:
+    "(line number, record) of every non-blank line of `path`; a line that does not decode raises `RecordError`."
+    out = []
+    with open(path, 'rb') as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip(): continue
+            try: out.append((lineno, from_record(json.loads(line.decode('utf-8')), cls)))
+            except (ValueError, RecursionError) as e:
+                raise RecordError(f'{path}:{lineno}: malformed record: {str(e).splitlines()[0][:200]}') from e
+    return out
+
 def read_jsonl(path:str|Path, # JSON Lines file; a missing file reads as empty
                cls:type|None=None, # record dataclass for each line, or None for dicts
               )->list:
-    "Read a JSON Lines file into a list of `cls` records; a malformed line raises with file and line number."
+    "Read a JSON Lines file into a list of `cls` records; a malformed line raises `RecordError` with file and line."
     path = Path(path)
-    if not path.exists(): return []
-    out = []
-    with open(path, encoding='utf-8') as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip(): continue
-            try: out.append(from_record(json.loads(line), cls))
-            except ValueError as e: raise ValueError(f'{path}:{lineno}: malformed record: {e}') from e
-    return out
+    return [record for _, record in _numbered_records(path, cls)] if path.exists() else []
 
 # %% ../nbs/00_core.ipynb #4a05dd0d
 def _jsonl_bytes(records:Iterable)->bytes:
@@ -123,6 +132,16 @@ def repair_jsonl(path:str|Path)->int: # bytes cut off
     logger.warning('%s: cut %d bytes of a torn last line', path, len(data) - keep)
     return len(data) - keep
 
+# %% ../nbs/00_core.ipynb #5e2d1c3b
+def read_json(path:str|Path, # a JSON file written by the library
+              fix:str='delete it to redo its step', # what the user can do, for the error message
+             ):
+    "The decoded content of `path`; a file that is not UTF-8 JSON raises `RecordError` naming it and the `fix`."
+    path = Path(path)
+    try: return json.loads(path.read_bytes().decode('utf-8'))
+    except (ValueError, RecursionError) as e:
+        raise RecordError(f'{path}: not valid JSON ({str(e).splitlines()[0][:120]}); {fix}') from e
+
 # %% ../nbs/00_core.ipynb #236b3758
 _SAFE_ID = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,127}')
 
@@ -137,6 +156,19 @@ def safe_id(value:str, # id to check
         raise ValueError(f'{what} {value!r} may only use letters, digits, ".", "_" and "-" (starting with a letter or digit, '
                          'at most 128 characters)')
     return value
+
+# %% ../nbs/00_core.ipynb #aca42d93
+def contained_path(root:str|Path, # the folder the path must stay in (the run folder)
+                   relative:str, # a path taken from a record
+                   what:str='path', # what the path is, for the error message, e.g. "item x: tokens_file"
+                  )->Path: # `root / relative`
+    "`root / relative`, or a `RecordError` if `relative` is empty, absolute or climbs out of `root` with '..'."
+    if not isinstance(relative, str) or not relative:
+        raise RecordError(f'{what} must be a non-empty path, got {relative!r}')
+    parts = Path(relative).parts
+    if Path(relative).is_absolute() or '\\' in relative or '..' in parts:
+        raise RecordError(f'{what} {relative!r} is outside the run folder {root}; a record may only name files in it')
+    return Path(root) / relative
 
 # %% ../nbs/00_core.ipynb #beb481cb
 def chat_message(role:str, # 'system', 'user' or 'assistant'
@@ -218,17 +250,23 @@ def item_key(obj)->str:
     return key
 
 # %% ../nbs/00_core.ipynb #e5006007
+def _unique(located:list)->list:
+    "The records of `located` [(record, 'path:line')], sorted by `item_id`; a duplicate id raises naming both lines."
+    located = sorted(located, key=lambda o: item_key(o[0]))
+    for (first, where), (second, again) in zip(located, located[1:]):
+        if item_key(first) == item_key(second):
+            raise RecordError(f'{again}: duplicate item_id {item_key(second)!r} (also at {where}); keep one of the two '
+                              'lines, or delete the stage folder to redo the stage')
+    return [record for record, _ in located]
+
 def merge_shards(output:str|Path, # merged file to write
                  num_processes:int, # number of shard files to read
                  cls:type|None=None, # record dataclass
                  remove:bool=True, # delete the shard files after merging
                 )->list:
-    "Merge the shard files of `output` into `output`, sorted by `item_id`; duplicates raise."
+    "Merge the shard files of `output` into `output`, sorted by `item_id`; a duplicate raises naming both lines."
     paths = [shard_path(output, p, num_processes) for p in range(num_processes)]
-    records = [r for p in paths for r in read_jsonl(p, cls)]
-    records.sort(key=item_key)
-    dups = sorted({item_key(a) for a, b in zip(records, records[1:]) if item_key(a) == item_key(b)})
-    if dups: raise ValueError(f'{len(dups)} duplicate item_id(s) across shards of {output}, e.g. {dups[:3]}')
+    records = _unique([(record, f'{p}:{n}') for p in paths if p.exists() for n, record in _numbered_records(p, cls)])
     write_jsonl(output, records)
     if remove and num_processes > 1:
         for p in paths: p.unlink(missing_ok=True)
@@ -337,9 +375,12 @@ def run_resumable(items:Sequence, # input records (each with an `item_id`), in a
     "Map `items` through `fn` in batches, appending to `output` and skipping items already there."
     if batch_size < 1: raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     ids = [item_key(o) for o in items]
-    if len(set(ids)) != len(ids): raise ValueError('items contain duplicate item_ids')
+    if len(set(ids)) != len(ids):
+        twice = sorted(i for i in set(ids) if ids.count(i) > 1)
+        raise ValueError(f'items contain duplicate item_ids, e.g. {twice[:3]}')
     repair_jsonl(output)
-    done = {item_key(r) for r in read_jsonl(output, cls)}
+    existing = _numbered_records(Path(output), cls) if Path(output).exists() else []
+    done = {item_key(r) for r in _unique([(r, f'{output}:{n}') for n, r in existing])}  # refused before any work
     todo = [o for o in items if item_key(o) not in done]
     if len(todo) < len(items): logger.info('%s: %d of %d items already done', desc or output, len(items) - len(todo), len(items))
     with Progress(len(items), desc or str(output), progress, len(items) - len(todo), path=progress_file) as bar:

@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import load as load_safetensors, save as save_safetensors
 
 from .contrast import ContrastItem
-from .core import atomic_write, derive_seed, run_sharded
+from .core import atomic_write, contained_path, derive_seed, run_sharded
 from .layout import items_path, png_file, tokens_file
 from .sampling import generate_images, image_grid
 
@@ -95,7 +95,7 @@ def load_item_tokens(run_dir:str|Path, # run folder
                      record:ImageItem, # the item whose tokens to read
                     )->dict|None: # name -> tensor, or None if the file is missing or unreadable
     "Read an item's stored tokens; a missing, corrupt or mismatched file is logged and gives `None`."
-    path = Path(run_dir) / record.tokens_file
+    path = contained_path(run_dir, record.tokens_file, f'item {record.item_id}: tokens_file')  # never outside run_dir
     try:
         tensors = load_safetensors(path.read_bytes())
         expected = (len(record.slots),)

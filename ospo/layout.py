@@ -10,9 +10,9 @@ from pathlib import Path
 from .core import safe_id
 
 # %% auto #0
-__all__ = ['stage_path', 'config_path', 'manifest_path', 'report_path', 'iteration_dir', 'model_dir', 'eval_dir', 'results_path',
-           'done_path', 'items_path', 'summary_path', 'figure_path', 'progress_path', 'state_path', 'tokens_file',
-           'png_file', 'pairs_path', 'dataset_path', 'train_dir', 'log_history_path']
+__all__ = ['stage_path', 'config_path', 'manifest_path', 'report_path', 'iteration_dir', 'model_dir', 'lock_path', 'eval_dir',
+           'results_path', 'done_path', 'items_path', 'summary_path', 'figure_path', 'progress_path', 'state_path',
+           'tokens_file', 'png_file', 'pairs_path', 'dataset_path', 'train_dir', 'checkpoints_dir', 'log_history_path']
 
 # %% ../nbs/00a_layout.ipynb #0b0e4f6c
 def stage_path(run_dir:str|Path, # an iteration folder (or any folder a stage runs in)
@@ -34,6 +34,9 @@ def iteration_dir(run_dir:str|Path, # the run folder
     return Path(run_dir) / f'iter{iteration}'
 
 def model_dir(folder:str|Path)->Path: return Path(folder) / 'model' # the merged model an iteration folder ends with
+
+# %% ../nbs/00a_layout.ipynb #e30ad024
+def lock_path(run_dir:str|Path)->Path: return Path(run_dir) / '.lock' # flock-ed by the process running in the folder
 
 # %% ../nbs/00a_layout.ipynb #cb568b76
 def eval_dir(run_dir:str|Path, # the run folder
@@ -69,4 +72,5 @@ def png_file(item_id:str, kind:str, slot:int)->str:
 def pairs_path(run_dir:str|Path)->Path: return stage_path(run_dir, 'vqa', 'pairs.jsonl') # the selected pairs
 def dataset_path(run_dir:str|Path)->Path: return stage_path(run_dir, 'dataset', 'train.jsonl') # pairs with masks
 def train_dir(run_dir:str|Path)->Path: return stage_path(run_dir, 'train') # checkpoints/, adapter/, log_history.json
+def checkpoints_dir(run_dir:str|Path)->Path: return stage_path(run_dir, 'train', 'checkpoints') # the Trainer's
 def log_history_path(run_dir:str|Path)->Path: return stage_path(run_dir, 'train', 'log_history.json') # training's log

@@ -17,17 +17,18 @@ from typing import Callable, Sequence
 
 import yaml
 
-from .core import (Progress, asset_path, atomic_write, chat_message, derive_seed, message_text, register, salted,
-                       shard, shard_path, write_jsonl)
+from .core import (Progress, RecordError, asset_path, atomic_write, chat_message, derive_seed, message_text,
+                       read_json, register, salted, shard, shard_path, write_jsonl)
 from .layout import items_path, state_path
 
 # %% auto #0
 __all__ = ['logger', 'SUB_CATEGORIES', 'T2I_CATEGORIES', 'FAMILIES', 'PERTURB_SLOTS', 'TextSource', 'TEXT_SOURCES',
-           'ELEMENT_FORMAT', 'TRANSFORMATIONS', 'TEMPLATE_SETS', 'NUMBER_WORDS', 'DEFAULT_QUOTAS', 'call_source',
-           'scripted_source', 'model_source', 'SourceKind', 'register_text_source', 'SamplingConfig', 'ChatTemplate',
-           'TemplateSet', 'format_element', 'load_template_set', 'register_template_set', 'template_set_names',
-           'get_template_set', 'ParseError', 'first_answer', 'clean_text', 'norm_key', 'counts_in', 'parse_element',
-           'PromptConfig', 'PromptItem', 'shots_for_step', 'CategoryState', 'generate_base_prompts', 'prompt_summary']
+           'ELEMENT_FORMAT', 'TRANSFORMATIONS', 'TEMPLATE_SETS', 'MAX_ANSWER_CHARS', 'NUMBER_WORDS', 'DEFAULT_QUOTAS',
+           'call_source', 'scripted_source', 'model_source', 'SourceKind', 'register_text_source', 'SamplingConfig',
+           'ChatTemplate', 'TemplateSet', 'format_element', 'load_template_set', 'register_template_set',
+           'template_set_names', 'get_template_set', 'ParseError', 'first_answer', 'clean_text', 'norm_key',
+           'counts_in', 'parse_element', 'PromptConfig', 'PromptItem', 'shots_for_step', 'CategoryState',
+           'generate_base_prompts', 'prompt_summary']
 
 # %% ../nbs/03_prompts.ipynb #ffdc0ec8
 logger = logging.getLogger(__name__)
@@ -222,9 +223,11 @@ class ParseError(ValueError):
 
 # %% ../nbs/03_prompts.ipynb #ecf9a9ef
 _ROLE_TAG = re.compile(r'<\|[^|>]*\|>|<\｜[^｜>]*\｜>|\b(?:User|Assistant|USER|ASSISTANT|System)\s*:|</?s>|<end_of_turn>')
+MAX_ANSWER_CHARS = 8192 # the parsers read this much of an answer (512 new tokens are about 2,500 characters)
 
 def first_answer(text:str)->str:
-    "The part of `text` before the first chat role tag."
+    "The part of `text` (its first `MAX_ANSWER_CHARS` characters) before the first chat role tag."
+    text = text[:MAX_ANSWER_CHARS]
     match = _ROLE_TAG.search(text)
     return text[:match.start()] if match else text
 
@@ -242,13 +245,16 @@ def norm_key(text:str)->str:
 
 # %% ../nbs/03_prompts.ipynb #3ba02f6c
 NUMBER_WORDS = {w: i for i, w in enumerate('zero one two three four five six seven eight nine ten eleven twelve'.split())}
-_ELEMENT_RE = re.compile(r'Prompt\s*:\s*(?P<prompt>[^;\n]*?)\s*;\s*Concepts and relations\s*:\s*(?P<concepts>[^;\n]*?)'
-                         r'\s*;\s*Relation\s*:\s*(?P<relation>[^\n]*)', re.IGNORECASE)
+# possessive quantifiers (`*+`) never give back what they matched, so no two of them fight over a run of whitespace:
+# the match costs time linear in the line (a lazy group before `\s*` backtracked cubically on long runs of spaces)
+_ELEMENT_RE = re.compile(r'Prompt\s*+:\s*+(?P<prompt>[^;\n]*+)\s*+;'
+                         r'\s*+Concepts and relations\s*+:\s*+(?P<concepts>[^;\n]*+)\s*+;'
+                         r'\s*+Relation\s*+:\s*+(?P<relation>[^\n]*)', re.IGNORECASE)
 _META_WORDS = re.compile(r'[()/\[\]{}<>|]|\b(?:colou?r|shape|texture|spatial|numeracy|prompt|concept)s?\b', re.IGNORECASE)
 
 def counts_in(prompt:str)->list:
-    "The numbers written in `prompt`, as number words or digits."
-    return [NUMBER_WORDS[w] if w in NUMBER_WORDS else int(w)
+    "The numbers written in `prompt`, as number words or digits (more than 18 digits read as 10**18, above any count)."
+    return [NUMBER_WORDS[w] if w in NUMBER_WORDS else int(w) if len(w.lstrip('0')) <= 18 else 10**18
             for w in re.findall(r'\b(' + '|'.join(NUMBER_WORDS) + r'|\d+)\b', prompt.lower())]
 
 # %% ../nbs/03_prompts.ipynb #b442178c
@@ -299,6 +305,11 @@ class PromptConfig:
         if unknown: raise ValueError(f'sub_categories: unknown {unknown}; allowed: {list(SUB_CATEGORIES)}')
         missing = sorted(set(self.sub_categories) - set(self.quotas))
         if missing: raise ValueError(f'quotas: missing a quota for {missing}')
+        for name, quota in self.quotas.items():  # YAML gives '2' for "2": refuse it rather than compare str to int
+            if name not in SUB_CATEGORIES:
+                raise ValueError(f'quotas.{name}: unknown sub-category; allowed: {list(SUB_CATEGORIES)}')
+            if type(quota) is not int or quota < 0:
+                raise ValueError(f'quotas.{name} must be an int >= 0, got {quota!r}')
         for name in ('samples_per_step', 'refresh_interval', 'num_shots', 'num_shots_complex', 'max_count', 'batch_size'):
             if getattr(self, name) < 1: raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}')
         if self.max_attempts_factor <= 0: raise ValueError(f'max_attempts_factor must be > 0, got {self.max_attempts_factor}')
@@ -350,8 +361,12 @@ class CategoryState:
     @classmethod
     def load(cls, path:Path, sub_category:str):
         if not Path(path).exists(): return cls(sub_category)
-        state = cls(**json.loads(Path(path).read_text()))
-        state.items = [o if isinstance(o, PromptItem) else PromptItem(**o) for o in state.items]
+        fix = 'delete it to redo this sub-category'
+        data = read_json(path, fix)
+        try:
+            state = cls(**data)
+            state.items = [o if isinstance(o, PromptItem) else PromptItem(**o) for o in state.items]
+        except TypeError as e: raise RecordError(f'{path}: not a saved {cls.__name__} ({e}); {fix}') from None
         return state
 
 # %% ../nbs/03_prompts.ipynb #9ba11892

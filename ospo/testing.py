@@ -6,12 +6,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
 # %% auto #0
-__all__ = ['pin_threads', 'Killed', 'kill_after', 'killing', 'file_digests', 'tensors', 'contrast_item']
+__all__ = ['pin_threads', 'Killed', 'kill_after', 'killing', 'file_digests', 'tensors', 'holding_lock', 'ospo_process',
+           'kill_and_resume', 'contrast_item']
 
 # %% ../nbs/90_testing.ipynb #f6408de1
 def pin_threads(threads:int=1)->None:
@@ -64,6 +70,74 @@ def tensors(folder:str|Path, # the folder
     "Every tensor of the safetensors files matching `pattern` below `folder`."
     from safetensors.torch import load_file
     return {f'{p.relative_to(folder)}:{k}': v for p in sorted(Path(folder).glob(pattern)) for k, v in load_file(p).items()}
+
+# %% ../nbs/90_testing.ipynb #413546ef
+_HOLDER = '''import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.ftruncate(fd, 0)
+os.write(fd, b'%d\\n' % os.getpid())
+print('locked', flush=True)
+time.sleep(600)
+'''
+
+@contextmanager
+def holding_lock(run_dir:str|Path, # the run folder (created if missing)
+                ):
+    "Hold `run_dir`'s lock from another process for the `with` block; yields that process's pid."
+    from ospo.layout import lock_path
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, '-c', _HOLDER, str(lock_path(run_dir))], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        if holder.stdout.readline().strip() != 'locked': raise RuntimeError('the lock holder did not start')
+        yield holder.pid
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        holder.stdout.close()
+
+# %% ../nbs/90_testing.ipynb #a73359aa
+def ospo_process(*arguments, # the `ospo` command's arguments
+                 log:str|Path|None=None, # file for its output (stdout and stderr); None: discarded
+                )->subprocess.Popen:
+    "Start the installed `ospo` command, offline and on one torch thread."
+    command = [str(Path(sys.executable).parent / 'ospo'), *map(str, arguments)]
+    env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'OMP_NUM_THREADS': '1'}
+    out = open(log, 'w') if log else subprocess.DEVNULL
+    try: return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    finally:
+        if log: out.close()
+
+def _wait_for_lock(process:subprocess.Popen, run_dir:Path):
+    "Wait until `process` holds the run folder's lock (past its imports and config checks), or has ended."
+    from ospo.layout import lock_path
+    while process.poll() is None:
+        if lock_path(run_dir).exists() and lock_path(run_dir).read_text().strip() == str(process.pid): return
+        time.sleep(0.05)
+
+def kill_and_resume(run_dir:str|Path, # the run folder the command works in
+                    arguments:tuple, # the `ospo` arguments, e.g. ('run', 'cpu-tiny', run_dir)
+                    kill_times:list, # seconds after the process takes the folder's lock at which to send SIGKILL
+                   )->list: # per kill: {'after_s', 'killed' (False: it had ended), 'done', 'partial'}
+    "Run `ospo arguments`, killed with SIGKILL after each of `kill_times`, then to its end (which must succeed)."
+    from ospo.pipeline import run_status
+    left = []
+    for seconds in kill_times:
+        process = ospo_process(*arguments)
+        _wait_for_lock(process, Path(run_dir))
+        try: code = process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            code = None
+        if code not in (None, 0): raise RuntimeError(f'ospo {arguments} exited with {code} before its kill')
+        rows = run_status(run_dir) if (Path(run_dir) / 'config.yaml').exists() else []
+        left.append({'after_s': round(seconds, 1), 'killed': code is None,
+                     'done': sum(r['state'] == 'done' for r in rows),
+                     'partial': [f"{r['stage']}{r['iteration']}" for r in rows if r['state'] == 'partial']})
+    if (code := ospo_process(*arguments).wait()) != 0: raise RuntimeError(f'ospo {arguments} exited with {code}')
+    return left
 
 # %% ../nbs/90_testing.ipynb #b6a0bb40
 def contrast_item(item_id:str, # e.g. 'color1-000000' (its sub-category is the part before '-')

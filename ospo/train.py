@@ -5,24 +5,32 @@
 # %% auto #0
 __all__ = ['logger', 'LORA_TARGETS', 'UNCOND_ANCHORS', 'TRAIN_PRESETS', 'PairDataset', 'toy_pairs', 'PairCollator',
            'lora_target_regex', 'accumulation_steps', 'OspoTrainingArguments', 'ImageTokenScorer', 'add_lora',
-           'StopAtStep', 'OspoTrainer', 'ospo_trainer', 'merge_adapter', 'ospo_training_args']
+           'StopAtStep', 'DivergenceError', 'OspoTrainer', 'ospo_trainer', 'checkpoint_problem',
+           'last_complete_checkpoint', 'merge_adapter', 'ospo_training_args', 'check_training_args']
 
 # %% ../nbs/09_train.ipynb #18ee0c6f
+import json
 import logging
 import math
 import os
+import re
+import shutil
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
+from unittest import mock
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from peft.tuners.lora import LoraLayer
+from safetensors.torch import load_file
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 from transformers import (JanusForConditionalGeneration, JanusProcessor, Trainer, TrainerCallback,
                           TrainingArguments)
+from transformers import training_args as hf_training_args
 
 from .core import from_record, read_jsonl
 from .loss import LossConfig, PairLogps, ospo_loss, per_token_logps
@@ -135,7 +143,9 @@ def accumulation_steps(global_batch_size:int, # pairs per optimizer step over al
 
 def _launch_world_size(args:TrainingArguments) -> int:
     "This run's processes: accelerate's count when it runs distributed, else the launcher's `WORLD_SIZE`, else 1."
-    return args.world_size if args.world_size > 1 else int(os.environ.get("WORLD_SIZE", 1))
+    state = vars(args).get("distributed_state")  # unset when built without devices (`check_training_args`)
+    if state is not None and state.num_processes > 1: return state.num_processes
+    return int(os.environ.get("WORLD_SIZE", 1))
 
 # %% ../nbs/09_train.ipynb #cc662752
 _TRAIN_RULES = {  # field: (allowed values, check)
@@ -146,6 +156,10 @@ _TRAIN_RULES = {  # field: (allowed values, check)
     "train_guidance": (">= 1", lambda v: v >= 1),
     "stop_step": ("None or a positive int", lambda v: v is None or (type(v) is int and v > 0)),
     "global_batch_size": ("None or a positive int", lambda v: v is None or (type(v) is int and v > 0)),
+    "learning_rate": ("a number > 0", lambda v: v > 0),
+    "per_device_train_batch_size": ("a positive int", lambda v: type(v) is int and v > 0),
+    "gradient_accumulation_steps": ("a positive int", lambda v: type(v) is int and v > 0),
+    "seed": ("an int in [0, 2**32)", lambda v: type(v) is int and 0 <= v < 2**32),  # numpy's seeds
 }
 
 @dataclass
@@ -186,6 +200,10 @@ class OspoTrainingArguments(TrainingArguments, LossConfig):
     prediction_loss_only:bool = field(default=True, metadata={"help": "Evaluation reports the loss only."})
 
     def __post_init__(self):
+        for f in fields(self):  # NaN passes every `<`/`>` check below as False, and inf most of them
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"OspoTrainingArguments.{f.name} must be a finite number, got {value!r}")
         super().__post_init__()
         self.loss_config()  # raises ValueError naming the loss field and the allowed values
         for name, (allowed, check) in _TRAIN_RULES.items():
@@ -245,6 +263,10 @@ class StopAtStep(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         if state.global_step >= self.stop_step: control.should_training_stop = True
         return control
+
+# %% ../nbs/09_train.ipynb #5a815689
+class DivergenceError(RuntimeError):
+    "Training produced a non-finite loss or non-finite merged weights: the stage stops and is not marked done."
 
 # %% ../nbs/09_train.ipynb #bb99d749
 class OspoTrainer(Trainer):
@@ -314,6 +336,9 @@ def _ospo_compute_loss(self, model, inputs:dict, return_outputs:bool=False, num_
         anchor = UNCOND_ANCHORS[args.uncond_anchor](logits[uncond], base, tokens[uncond])
         loss = loss + args.uncond_weight * anchor
         metrics["loss/uncond"] = anchor.detach()
+    if model.training and not torch.isfinite(loss):  # stop before the update: the Trainer would log NaN as a mean
+        raise DivergenceError(f"training diverged: the loss is {loss.item()} at step {self.state.global_step + 1}; "
+                              f"lower the learning rate (learning_rate={args.learning_rate}) or check the pairs")
     if model.training:
         names = sorted(metrics)
         values = self.accelerator.reduce(torch.stack([metrics[n].float() for n in names]), reduction="mean")
@@ -335,6 +360,40 @@ def ospo_trainer(model, # a `JanusForConditionalGeneration`, or a `PeftModel` fr
     collator = PairCollator(processor, with_negative_prompt=args.copo_weight > 0)
     return OspoTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator, **kwargs)
 
+# %% ../nbs/09_train.ipynb #599b0fce
+_CHECKPOINT = re.compile(r"checkpoint-(\d+)")
+
+def checkpoint_problem(folder:str|Path, # a Trainer checkpoint folder, `checkpoint-N`
+                      ) -> str|None: # why it cannot be resumed from; None: complete
+    "Check that `folder` holds a whole checkpoint: its trainer state (written last), adapter and torch files."
+    folder = Path(folder)
+    try: state = json.loads((folder / "trainer_state.json").read_text())
+    except FileNotFoundError: return "no trainer_state.json (the Trainer writes it last)"
+    except (ValueError, OSError) as e: return f"trainer_state.json does not parse ({type(e).__name__})"
+    if state.get("global_step") != int(_CHECKPOINT.fullmatch(folder.name)[1]):
+        return f"trainer_state.json is at step {state.get('global_step')}"
+    try: load_file(folder / "adapter_model.safetensors")
+    except Exception as e: return f"adapter_model.safetensors does not load ({type(e).__name__})"
+    for path in sorted(folder.glob("*.p*")) + sorted(folder.glob("*.bin")):  # torch.save files are zip archives
+        if path.suffix in (".pt", ".pth", ".bin") and not zipfile.is_zipfile(path): return f"{path.name} is cut short"
+    return None
+
+# %% ../nbs/09_train.ipynb #36b17138
+def last_complete_checkpoint(output_dir:str|Path, # the Trainer's output_dir, holding `checkpoint-N` folders
+                            ) -> Path|None: # the newest complete checkpoint, or None
+    "Set incomplete checkpoints newer than the newest complete one aside (renamed); return that complete one."
+    output_dir = Path(output_dir)
+    steps = {int(m[1]): p for p in output_dir.glob("checkpoint-*")
+             if (m := _CHECKPOINT.fullmatch(p.name)) and p.is_dir()}
+    for step in sorted(steps, reverse=True):
+        folder = steps[step]
+        if (problem := checkpoint_problem(folder)) is None: return folder
+        aside, copy = output_dir / f"incomplete-{folder.name}", 1
+        while aside.exists(): aside, copy = output_dir / f"incomplete-{folder.name}.{copy}", copy + 1
+        logger.warning("%s is incomplete (%s); set aside as %s", folder, problem, aside.name)
+        folder.rename(aside)
+    return None
+
 # %% ../nbs/09_train.ipynb #d1763b77
 def _merge_lora_float32(model:PeftModel) -> nn.Module:
     "Add each active LoRA delta `B @ A * scaling` to its base weight in float32, cast once; unload the adapter."
@@ -353,6 +412,15 @@ def _merge_lora_float32(model:PeftModel) -> nn.Module:
     return model.unload()  # drops the LoRA modules, keeping the (now merged) base weights
 
 # %% ../nbs/09_train.ipynb #180b9842
+def _save_complete(janus, processor, output_dir:Path):
+    "Save into a hidden sibling folder, then rename it to `output_dir`: a kill leaves the whole folder or none."
+    partial = output_dir.with_name(f".{output_dir.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    janus.save_pretrained(partial)
+    if processor is not None: processor.save_pretrained(partial)
+    if output_dir.exists(): shutil.rmtree(output_dir)
+    os.replace(partial, output_dir)
+
 def merge_adapter(model, # a trained `PeftModel` (merged in place), or a base Janus model/folder if `adapter` is set
                   output_dir, # folder to write the merged Janus model (and processor) to
                   processor:JanusProcessor|None=None, # saved next to the weights; read from a base folder if None
@@ -367,10 +435,12 @@ def merge_adapter(model, # a trained `PeftModel` (merged in place), or a base Ja
     if not isinstance(model, PeftModel):
         raise ValueError("merge_adapter needs a PeftModel from add_lora, or a base model/folder and adapter=FOLDER")
     janus = _merge_lora_float32(model).janus
+    bad = [name for name, weight in janus.named_parameters() if not torch.isfinite(weight).all()]
+    if bad: raise DivergenceError(f"merge_adapter: {len(bad)} merged weight tensors hold NaN or inf (e.g. {bad[0]}); "
+                                  f"nothing was written to {output_dir}")
     output_dir = Path(output_dir)
-    janus.save_pretrained(output_dir)
-    if processor is not None: processor.save_pretrained(output_dir)
-    else: logger.warning("merge_adapter: no processor given; %s holds weights only", output_dir)
+    _save_complete(janus, processor, output_dir)
+    if processor is None: logger.warning("merge_adapter: no processor given; %s holds weights only", output_dir)
     logger.info("merged adapter into a full Janus model at %s", output_dir)
     return output_dir
 
@@ -398,3 +468,13 @@ def ospo_training_args(preset:str, # a key of `TRAIN_PRESETS`
     if "gradient_accumulation_steps" in overrides:  # an explicit accumulation replaces the preset's global batch
         overrides.setdefault("global_batch_size", None)
     return OspoTrainingArguments(output_dir=output_dir, **(TRAIN_PRESETS[preset] | overrides))
+
+# %% ../nbs/09_train.ipynb #29a0cb9d
+def check_training_args(preset:str, # a key of `TRAIN_PRESETS`
+                        **overrides, # any `OspoTrainingArguments` field
+                       ) -> OspoTrainingArguments:
+    "Build `ospo_training_args(preset, ...)` without the checks of this machine's hardware, to validate a config."
+    # transformers guards its device set-up, bf16 and TF32 checks with `is_torch_available()`: off here, so nothing
+    # touches (or initialises) a device, while every other check of `TrainingArguments` and ours runs
+    with mock.patch.object(hf_training_args, "is_torch_available", lambda: False):
+        return ospo_training_args(preset, "checkpoints", **overrides)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import shutil
@@ -122,8 +123,10 @@ def run_gate(model_dir:str|Path|None, # a ShapeWorld model folder; None: the shi
     if not (out / 'candidates.pt').exists():
         model, processor = load_shapeworld_janus(model_dir)
         specs = [s for v in evaluation_prompts(per_category, 'train', seed=5).values() for s in v]
-        torch.save(vars(sample_candidates(model, processor, specs, k)), out / 'candidates.pt')
-    pairs = oracle_pairs(Candidates(**torch.load(out / 'candidates.pt')))
+        buffer = io.BytesIO()  # written whole or not at all: a killed gate resamples rather than reading half a file
+        torch.save(vars(sample_candidates(model, processor, specs, k)), buffer)
+        atomic_write(out / 'candidates.pt', buffer.getvalue())
+    pairs = oracle_pairs(Candidates(**torch.load(out / 'candidates.pt', weights_only=True)))  # tensors and strings only
     for arm in arms:
         if arm in results: continue
         start, (model, processor) = time.time(), load_shapeworld_janus(model_dir)
