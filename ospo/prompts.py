@@ -28,7 +28,8 @@ __all__ = ['logger', 'SUB_CATEGORIES', 'T2I_CATEGORIES', 'FAMILIES', 'PERTURB_SL
            'scripted_source', 'model_source', 'SourceKind', 'register_text_source', 'SamplingConfig', 'ChatTemplate',
            'TemplateSet', 'format_element', 'load_template_set', 'register_template_set', 'template_set_names',
            'get_template_set', 'ParseError', 'first_answer', 'clean_text', 'norm_key', 'counts_in', 'parse_element',
-           'PromptConfig', 'PromptItem', 'shots_for_step', 'CategoryState', 'generate_base_prompts', 'prompt_summary']
+           'PromptConfig', 'PromptItem', 'shots_for_step', 'CategoryState', 'shared_source', 'generate_base_prompts',
+           'prompt_summary']
 
 # %% ../nbs/03_prompts.ipynb #ffdc0ec8
 logger = logging.getLogger(__name__)
@@ -88,23 +89,31 @@ def scripted_source(answers:Sequence|dict, # answers to choose from, or {last us
 # %% ../nbs/03_prompts.ipynb #7349c815
 def model_source(model, # a `JanusForConditionalGeneration` (or the tiny one from `ospo.model.tiny_janus`)
                  processor, # its `JanusProcessor`
+                 batch_size:int|None=None, # conversations per forward; None: `ospo.sampling.default_text_rows`
                  **sampling_kwargs, # defaults for `generate_text`: max_new_tokens, temperature, top_p, top_k
                 )->TextSource:
     "A text source that samples completions from `model` with one seed per conversation."
     from ospo.sampling import generate_text  # imported lazily: the text stages do not need torch otherwise
     def source(conversations, seeds, **sampling):
         kwargs = {**sampling_kwargs, **{k: v for k, v in sampling.items() if v is not None}}
-        return generate_text(model, processor, conversations, seeds, **kwargs)
+        return generate_text(model, processor, conversations, seeds, batch_size=batch_size, **kwargs)
     return source
 
 # %% ../nbs/03_prompts.ipynb #bb0effef
 @dataclass(frozen=True)
 class SourceKind:
     "A named kind of text source: how to build it for an iteration, and the template set it needs (if any)."
-    make:Callable # (load: () -> (model, processor)) -> TextSource
+    make:Callable # (load: () -> (model, processor)[, rows=None]) -> TextSource
     template_set:str|None=None # the only template set the source can answer
 
-TEXT_SOURCES = {'model': SourceKind(lambda load: model_source(*load()))}  # name -> SourceKind
+    def build(self, load:Callable, # () -> (model, processor), called only by a source that needs the model
+              rows:int|None=None, # conversations per forward, for a `make` that takes `rows`
+             )->TextSource:
+        "Build the source, passing `rows` to a `make` that accepts it."
+        takes_rows = 'rows' in inspect.signature(self.make).parameters
+        return self.make(load, rows=rows) if takes_rows else self.make(load)
+
+TEXT_SOURCES = {'model': SourceKind(lambda load, rows=None: model_source(*load(), batch_size=rows))}  # name -> kind
 
 def register_text_source(name:str, kind:SourceKind)->SourceKind:
     "Add `kind` to `TEXT_SOURCES` under `name` (idempotent for the same kind)."
@@ -356,7 +365,8 @@ class CategoryState:
         return state
 
 # %% ../nbs/03_prompts.ipynb #9ba11892
-def _sample_category(source:TextSource, sub_category:str, config:PromptConfig, state_file:Path, bar)->CategoryState:
+def _sample_category(source:TextSource, sub_category:str, config:PromptConfig, state_file:Path, bar,
+                     save:bool=True)->CategoryState:
     state = CategoryState.load(state_file, sub_category)
     template, quota = get_template_set(config.template_set).element[sub_category], config.quotas[sub_category]
     max_steps = math.ceil(quota * config.max_attempts_factor / config.samples_per_step)
@@ -384,32 +394,51 @@ def _sample_category(source:TextSource, sub_category:str, config:PromptConfig, s
                                           SUB_CATEGORIES[sub_category], seed=seed, step=step, **parsed))
             bar.update(1)
         state.step = steps[-1] + 1
-        state.save(state_file)
+        if save: state.save(state_file)
     return state
+
+# %% ../nbs/03_prompts.ipynb #9bb948b2
+def shared_source(source:TextSource, # the text source of this process
+                  process_index:int=0, # this process
+                  num_processes:int=1, # processes answering together
+                  gather:Callable|None=None, # list -> every process's lists concatenated in process order (called by
+                                             # all processes at once, e.g. `accelerate.utils.gather_object`)
+                 )->TextSource:
+    "`source` with the rows of every call dealt round-robin over the processes, and all answers gathered in row order."
+    if num_processes == 1: return source
+    if gather is None: raise ValueError(f'gather: {num_processes} processes need a gather function to share their answers')
+    dealt = [0]  # rows dealt so far: the next row goes to process dealt % num_processes
+    def call(conversations, seeds, **sampling):
+        mine = [j for j in range(len(conversations)) if (dealt[0] + j) % num_processes == process_index]
+        dealt[0] += len(conversations)
+        answers = call_source(source, [conversations[j] for j in mine], [seeds[j] for j in mine], **sampling)
+        return [answer for _, answer in sorted(gather(list(zip(mine, answers))))]
+    return call
 
 # %% ../nbs/03_prompts.ipynb #bb8212b1
 def generate_base_prompts(source:TextSource, # the model, as a text source
-                          run_dir:str|Path, # run folder; writes `prompts/items.jsonl` (or its shard)
+                          run_dir:str|Path, # run folder; writes `prompts/items.jsonl` (the main process)
                           config:PromptConfig|None=None, # stage settings
                           process_index:int=0, # this process
                           num_processes:int=1, # number of data-parallel processes
                           progress:bool=True, # show a progress bar
-                         )->list: # this shard's `PromptItem`s
+                          gather:Callable|None=None, # with several processes: shares their answers (`shared_source`)
+                         )->list: # every `PromptItem` (each process holds them all)
     "Paper step 1: sample base prompts per sub-category until each quota is met (resumable)."
     config = config or PromptConfig()
-    categories = shard(list(config.sub_categories), process_index, num_processes)
-    total = sum(config.quotas[c] for c in categories)
+    source, main = shared_source(source, process_index, num_processes, gather), process_index == 0
+    total = sum(config.quotas[c] for c in config.sub_categories)
     items = []
     with tqdm(total=total, desc='base prompts', disable=not progress) as bar:
-        for category in categories:
+        for category in config.sub_categories:
             state_file = state_path(run_dir, category)
             bar.update(len(CategoryState.load(state_file, category).items))
-            state = _sample_category(source, category, config, state_file, bar)
-            if len(state.items) < config.quotas[category]:
+            state = _sample_category(source, category, config, state_file, bar, save=main)
+            if len(state.items) < config.quotas[category] and main:
                 logger.warning('%s: %d of %d prompts after %d samples', category, len(state.items),
                                config.quotas[category], state.samples)
             items += state.items
-    write_jsonl(shard_path(items_path(run_dir, 'prompts'), process_index, num_processes), items)
+    if main: write_jsonl(shard_path(items_path(run_dir, 'prompts'), 0, num_processes), items)
     return items
 
 # %% ../nbs/03_prompts.ipynb #dec2df79
