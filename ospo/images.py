@@ -224,17 +224,15 @@ def run_images(items:Sequence, # all `ContrastItem`s, in the same order in every
               )->list: # this shard's `ImageItem`s
     "Paper step 3 for this process's shard of `items` (resumable)."
     config = config or ImageConfig()
-    if not config.write_png:
-        return run_sharded(items, items_path(run_dir, 'images'), lambda batch: images_batch(batch, model, processor,
-                           run_dir, config), config.batch_size, ImageItem, process_index, num_processes, 'images', progress)
-    done = read_jsonl(shard_path(items_path(run_dir, 'images'), process_index, num_processes), ImageItem)
-    repair_pngs(run_dir, done, model, config.decode_batch_size)
-    writer = PngWriter()
+    output, writer = items_path(run_dir, 'images'), PngWriter() if config.write_png else None
+    if writer is not None:
+        repair_pngs(run_dir, read_jsonl(shard_path(output, process_index, num_processes), ImageItem), model,
+                    config.decode_batch_size)
     try:
-        return run_sharded(items, items_path(run_dir, 'images'), lambda batch: images_batch(batch, model, processor,
-                           run_dir, config, writer), config.batch_size, ImageItem, process_index, num_processes, 'images',
-                           progress)
-    finally: writer.close()  # every PNG is on disk when the stage returns or fails
+        return run_sharded(items, output, lambda batch: images_batch(batch, model, processor, run_dir, config, writer),
+                           config.batch_size, ImageItem, process_index, num_processes, 'images', progress)
+    finally:
+        if writer is not None: writer.close()  # every PNG is on disk when the stage returns or fails
 
 # %% ../nbs/05_images.ipynb #798ec095
 def images_summary(records:Sequence, # `ImageItem`s

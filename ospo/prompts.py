@@ -18,8 +18,8 @@ from typing import Callable, Sequence
 import yaml
 from tqdm import tqdm
 
-from .core import (asset_path, atomic_write, chat_message, derive_seed, message_text, register, salted, shard,
-                       shard_path, write_jsonl)
+from .core import (asset_path, atomic_write, chat_message, derive_seed, message_text, register, salted, shard_path,
+                       write_jsonl)
 from .layout import items_path, state_path
 
 # %% auto #0
@@ -406,7 +406,7 @@ def shared_source(source:TextSource, # the text source of this process
                  )->TextSource:
     "`source` with the rows of every call dealt round-robin over the processes, and all answers gathered in row order."
     if num_processes == 1: return source
-    if gather is None: raise ValueError(f'gather: {num_processes} processes need a gather function to share their answers')
+    if gather is None: raise ValueError(f'gather: {num_processes} processes need a gather function to share answers')
     dealt = [0]  # rows dealt so far: the next row goes to process dealt % num_processes
     def call(conversations, seeds, **sampling):
         mine = [j for j in range(len(conversations)) if (dealt[0] + j) % num_processes == process_index]

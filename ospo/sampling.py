@@ -69,7 +69,7 @@ class RowNoise:
 
 # %% ../nbs/02_sampling.ipynb #3639bb75
 def gumbel_max(logits:torch.Tensor, # (B, V) logits of the next token
-               uniform:torch.Tensor|None, # (B, V) uniform noise in [0, 1), one row per row of `logits`; unused when greedy
+               uniform:torch.Tensor|None, # (B, V) uniform noise in [0, 1), one row per row; unused when greedy
                temperature:float=1.0, # 0 picks the argmax (greedy)
                top_k:int=0, top_p:float=1.0,
               ) -> torch.Tensor: # (B,) token ids
@@ -118,12 +118,15 @@ def tokenize_left(tokenizer, texts:list, device) -> tuple:
 class StaticCache:
     "A KV cache sized once per batch: one (rows, kv_heads, max_length, head_dim) buffer per layer, written in place."
     def __init__(self, language_model, # the Llama model inside Janus
-                 rows:int, max_length:int, dtype:torch.dtype, device):
+                 rows:int, max_length:int, dtype:torch.dtype, device,
+                 zero:bool=True, # zero the buffers: needed when attention reads slots not yet written (masked)
+                ):
         config = language_model.config
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
         shape = (rows, config.num_key_value_heads, max_length, head_dim)
-        self.keys = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
-        self.values = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
+        make = torch.zeros if zero else torch.empty
+        self.keys = [make(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
+        self.values = [make(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
         self.slot = torch.zeros(1, dtype=torch.long, device=device)  # where the next token's keys and values go
         self.visible = max_length  # slots the attention reads: a Python int, fixed within one captured graph
 
@@ -186,7 +189,7 @@ class StepRunner:
 class FastDecoder:
     "Prefill a batch once, then feed one token per row per step through a `StaticCache` (see `StepRunner`)."
     def __init__(self, model, # a `JanusForConditionalGeneration`
-                 inputs_embeds:torch.Tensor, # (R, L) left-padded prompt embeddings
+                 inputs_embeds:torch.Tensor, # (R, L, H) left-padded prompt embeddings
                  attention_mask:torch.Tensor, # (R, L)
                  steps:int, # tokens to feed after the prompt
                  graphs:bool, # CUDA graphs over fixed-shape windows; False: eager, exactly the slots attended so far
@@ -196,13 +199,15 @@ class FastDecoder:
         rows, self.prompt_length = attention_mask.shape
         positions, prefill = positions_from_mask(attention_mask), DynamicCache()
         self.hidden = run_language_model(model, inputs_embeds, attention_mask, positions, prefill)[:, -1]  # (R, H)
-        self.cache = StaticCache(model.model.language_model, rows, self.prompt_length + steps, inputs_embeds.dtype,
-                                 inputs_embeds.device)
-        self.cache.fill(prefill)
         self.model, self.graphs, self.window, self.t = model, graphs, window, 0
         self.windowed = graphs if windowed is None else windowed
-        self.padded = self.windowed or not bool(attention_mask.all())  # one host sync a batch: the eager path passes no mask
-        self.mask = torch.cat([attention_mask.bool(), attention_mask.new_zeros(rows, steps, dtype=torch.bool)], 1)[:, None, None]
+        self.cache = StaticCache(model.model.language_model, rows, self.prompt_length + steps, inputs_embeds.dtype,
+                                 inputs_embeds.device, zero=self.windowed)  # exact steps read only written slots
+        self.cache.fill(prefill)
+        # one host sync a batch: without padding the eager path passes no mask, and neither may the exact one
+        self.padded = self.windowed or not bool(attention_mask.all())
+        future = attention_mask.new_zeros(rows, steps, dtype=torch.bool)
+        self.mask = torch.cat([attention_mask.bool(), future], 1)[:, None, None]  # (R, 1, 1, L + steps)
         self.position_ids = positions[:, -1:].clone()
         self.run = StepRunner(graphs)
 
@@ -215,7 +220,8 @@ class FastDecoder:
         "Move to the next position and run `step` there (a graph replay on CUDA)."
         self.t += 1
         length = self.prompt_length + self.t
-        self.cache.visible = min(-(-length // self.window) * self.window, self.mask.shape[-1]) if self.windowed else length
+        windows = min(-(-length // self.window) * self.window, self.mask.shape[-1])
+        self.cache.visible = windows if self.windowed else length
         self.mask[..., length - 1] = True
         self.position_ids += 1
         outputs = self.run(self.cache.visible, step)
@@ -288,7 +294,8 @@ def generate_text(model, # a `JanusForConditionalGeneration`
     "Sample one assistant reply per conversation; returns the decoded strings."
     if len(seeds) != len(conversations): raise ValueError(f"Got {len(seeds)} seeds for {len(conversations)} conversations.")
     _check_sampler(sampler)
-    texts, replies, batch_size = [format_chat(processor, c) for c in conversations], [], batch_size or default_text_rows(model)
+    texts, replies = [format_chat(processor, c) for c in conversations], []
+    batch_size = batch_size or default_text_rows(model)
     for i in range(0, len(texts), batch_size):
         args = (model, processor.tokenizer, texts[i:i + batch_size], seeds[i:i + batch_size], max_new_tokens,
                 temperature, top_k, top_p)
@@ -351,7 +358,8 @@ def _sample_image_batch_fast(model, tokenizer, texts, seeds, guidance_scale, tem
     logprobs = torch.empty(batch, n, device=model.device)
     tokens[:, 0], logprobs[:, 0], previous = token, logprob, token.clone()
     copies = ids.shape[0] // batch  # the same token feeds both CFG halves
-    step = lambda: draw(decoder.forward(model.prepare_embeddings_for_image_generation(previous.repeat(copies)[:, None])))
+    embed = lambda: model.prepare_embeddings_for_image_generation(previous.repeat(copies)[:, None])
+    step = lambda: draw(decoder.forward(embed()))
     for t in range(1, n):
         if temperature != 0: uniform.copy_(noise.next())
         token, logprob = decoder.advance(step)
@@ -541,7 +549,7 @@ def answer_distribution(model, processor,
 
 # %% ../nbs/02_sampling.ipynb #4ae00fb9
 def split_vqa_prompts(processor, questions:list) -> tuple:
-    "Token ids of each question's VQA prompt split after `<end_of_image>`: (the prefix all share, each question's rest)."
+    "Token ids of each question's VQA prompt split after `<end_of_image>`: (the shared prefix, each question's rest)."
     tokenizer = processor.tokenizer
     rows = tokenizer([vqa_prompt(processor, q) for q in questions]).input_ids
     cut = rows[0].index(tokenizer.convert_tokens_to_ids(tokenizer.eoi_token)) + 1
@@ -580,7 +588,7 @@ def yes_no(model, processor,
            image_index:list|None=None, # which image each question is about (default: question i about image i)
            image_input:str="pixels", batch_size:int=32,
            answer_rule:str="max", # how answer spellings combine: "max" (official) or "sum" (see `answer_token_ids`)
-           prefix_cache:bool=True, # each image's prefix once, the questions continue its cache; False: one full row each
+           prefix_cache:bool=True, # each image's prefix once, its questions continue the cache; False: a row each
           ) -> YesNo:
     "Answer each question about its image: P(yes) and P(no) from the next-token distribution."
     image_index = list(range(len(questions))) if image_index is None else list(image_index)
