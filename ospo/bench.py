@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['logger', 'BENCH_PARTS', 'clock', 'best_seconds', 'bench_model', 'official_loop', 'copy_rate', 'image_step_bytes',
-           'bench_sampling', 'check_fast', 'bench_text', 'bench_vqa', 'bench_train', 'format_table', 'bench_cpu',
-           'bench_gpu']
+           'transformers_generate', 'bench_sampling', 'check_fast', 'bench_text', 'bench_vqa', 'bench_train',
+           'format_table', 'bench_cpu', 'bench_gpu']
 
 # %% ../nbs/02a_bench.ipynb #d52c493b
 import gc
@@ -16,7 +16,7 @@ import tempfile
 import time
 
 import torch
-from transformers import DynamicCache, PrinterCallback, TrainerCallback
+from transformers import DynamicCache, PrinterCallback, StaticCache, TrainerCallback
 
 from .model import JANUS_PRESETS, load_model, tiny_janus
 from .sampling import _cache_argument, generate_images, generate_text, image_prompts, yes_no
@@ -143,6 +143,12 @@ _PROMPT = "two green triangles to the left of a yellow cube"
 _MIXED = ["a red circle", "two green triangles to the left of a yellow cube", "a photo of a cat on a wooden bench",
           "three purple balloons above a white house", "a small dog next to a big blue car", "an orange"]
 
+def transformers_generate(model, inputs, guidance_scale:float) -> torch.Tensor:
+    "transformers' own image generation, with its static cache passed in (5.17's Janus cannot build one itself)."
+    length = inputs.input_ids.shape[1] + model.config.vision_config.num_image_tokens
+    return model.generate(**inputs, generation_mode="image", do_sample=True, guidance_scale=guidance_scale,
+                          past_key_values=StaticCache(config=model.config, max_cache_len=length))
+
 def bench_sampling(model, processor, batch_sizes=(16,), # images per forward, the same for every method
                    guidance_scale:float=5.0, rounds:int=3,
                    mixed:bool=True, # also time fast vs eager vs generate on prompts of different lengths (padding)
@@ -157,8 +163,7 @@ def bench_sampling(model, processor, batch_sizes=(16,), # images per forward, th
                            generation_mode="image", padding=True, return_tensors="pt").to(device)
         sample = lambda sampler: generate_images(model, processor, prompts, seeds, guidance_scale, batch_size=batch,
                                                  decode=False, sampler=sampler)
-        slow = dict(eager=lambda: sample("eager"), generate=lambda: model.generate(
-            **inputs, generation_mode="image", do_sample=True, guidance_scale=guidance_scale))
+        slow = dict(eager=lambda: sample("eager"), generate=lambda: transformers_generate(model, inputs, guidance_scale))
         if kind == "one": slow["official"] = lambda: official_loop(model, processor, _PROMPT, batch, guidance_scale)
         seconds = best_seconds({"fast": lambda: sample("fast")}, rounds, device)
         seconds |= best_seconds(slow, slow_rounds or rounds, device, warmup=slow_rounds is None)
@@ -246,7 +251,7 @@ def bench_train(model, processor,
                 **overrides, # more `OspoTrainingArguments` fields
                ) -> dict:
     "Training pairs/s and peak memory of OSPO's LoRA step (one forward of chosen and rejected, backward, AdamW)."
-    from ospo.train import ospo_trainer, ospo_training_args, toy_pairs
+    from ospo.train import CHECKPOINTING, ospo_trainer, ospo_training_args, toy_pairs
     n, codebook = model.config.vision_config.num_image_tokens, model.config.vq_config.num_embeddings
     pairs = toy_pairs(pairs_per_device * (steps + 1), n, codebook)
     cuda = model.device.type == "cuda"
@@ -267,7 +272,7 @@ def bench_train(model, processor,
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
     row = dict(preset=preset, pairs_per_device=pairs_per_device, image_tokens=n, lora_r=args.lora_r,
                clock=clock(model.device),
-               activation_checkpointing=args.activation_checkpointing,
+               activation_checkpointing=getattr(args, CHECKPOINTING),
                pairs_per_s=round(pairs_per_device * steps / seconds, 2),
                seconds_per_step=round(seconds / steps, 3), peak_memory_GiB=round(peak / 2**30, 2),
                peak_memory_of=("allocated by torch on " + torch.cuda.get_device_name(model.device)) if cuda else

@@ -93,7 +93,7 @@ def positions_from_mask(attention_mask:torch.Tensor) -> torch.Tensor:
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
 
 def _cache_argument(language_model) -> str:
-    "Name of the KV-cache argument: `cache` in transformers >= 5.2x, `past_key_values` before."
+    "Name of the KV-cache argument: `cache` in transformers 5.2x, `past_key_values` in 5.17 (the GPU image)."
     return "cache" if "cache" in inspect.signature(language_model.forward).parameters else "past_key_values"
 
 def run_language_model(model, # a `JanusForConditionalGeneration`
@@ -155,10 +155,10 @@ def language_model_step(model, # a `JanusForConditionalGeneration`
     "Run one token per row through the language model's decoder layers over a `StaticCache`."
     language_model = model.model.language_model
     position_embeddings = language_model.rotary_emb(inputs_embeds, position_ids)
-    hidden = inputs_embeds
-    for layer in language_model.layers:
-        hidden = layer(hidden, attention_mask=attention_mask, position_ids=position_ids, cache=cache,
-                       position_embeddings=position_embeddings)
+    hidden, cache_argument = inputs_embeds, {_cache_argument(language_model.layers[0]): cache}
+    for layer in language_model.layers:  # the argument's name differs between transformers releases
+        hidden = layer(hidden, attention_mask=attention_mask, position_ids=position_ids,
+                       position_embeddings=position_embeddings, **cache_argument)
     return language_model.norm(hidden)[:, -1]
 
 # %% ../nbs/02_sampling.ipynb #f7be2597
