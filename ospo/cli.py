@@ -70,13 +70,18 @@ def _add_eval(sub):
     _progress(p)
 
 def _add_bench(sub):
-    p = sub.add_parser('bench', help="time the image sampler against transformers' generate", description=
-                       "Images/s of ospo's image sampler next to transformers' generate on random Janus models.")
-    p.add_argument('--presets', default='tiny,small', help='comma-separated ospo.model.JANUS_PRESETS keys')
-    p.add_argument('--batch-sizes', default='1,16', help='comma-separated batch sizes')
-    p.add_argument('--guidance-scale', type=float, default=5.0, help='the CFG weight of both samplers')
-    p.add_argument('--min-seconds', type=float, default=3.0, help='time each measurement for at least this long')
-    p.add_argument('--device', help='default: CUDA if available, else CPU')
+    p = sub.add_parser('bench', help='time the samplers, text, VQA and training (--gpu: the GPU script)', description=
+                       "Throughput of the fast image sampler against the eager one, transformers' generate and the "
+                       "official code's loop, of text generation, VQA and the LoRA training step, measured in one run "
+                       "on the CPU models; --gpu runs the GPU part in one command on Janus-Pro-1B and -7B shapes with "
+                       "random weights (nothing is downloaded).")
+    p.add_argument('--models', default='tiny,shapeworld', help='comma-separated JANUS_PRESETS keys or model kinds')
+    p.add_argument('--parts', default='sampling,text,vqa,train', help='comma-separated parts to run')
+    p.add_argument('--batch-sizes', default='16,96', help='comma-separated images per forward, equal for every method')
+    p.add_argument('--guidance-scale', type=float, default=5.0, help='the CFG weight of every sampler')
+    p.add_argument('--rounds', type=int, default=3, help='timed rounds per method; each method keeps its fastest')
+    p.add_argument('--threads', type=int, default=1, help='torch CPU threads (1: these models are small)')
+    p.add_argument('--gpu', action='store_true', help='run the GPU script instead (needs CUDA; under 8 minutes)')
 
 # %% ../nbs/14_cli.ipynb #a61a9aaf
 def plugin_commands()->dict:
@@ -143,10 +148,18 @@ def _eval(args):
              progress=args.progress, answer_rule=args.answer_rule)
 
 def _bench(args):
-    from ospo.bench import bench_sampling, format_table
-    rows = bench_sampling(_split(args.presets), [int(b) for b in _split(args.batch_sizes)], args.guidance_scale,
-                          args.min_seconds, args.device)
-    print(format_table(rows))
+    import torch
+    from ospo.bench import bench_cpu, bench_gpu, format_table
+    from ospo.config import load_plugin, plugin_names
+    torch.set_num_threads(args.threads)
+    if args.gpu: tables = bench_gpu()
+    else:
+        for name in set(_split(args.models)) & set(plugin_names()): load_plugin(name)
+        tables = bench_cpu(_split(args.models), _split(args.parts), [int(b) for b in _split(args.batch_sizes)],
+                           args.guidance_scale, args.rounds)
+    print(f'torch {torch.__version__}, {torch.get_num_threads()} CPU threads')
+    for part, rows in tables.items():
+        if rows: print(f'\n{part}\n\n{format_table(rows)}')
 
 COMMANDS = dict(run=_run, stage=_stage, status=_status, eval=_eval, bench=_bench)
 

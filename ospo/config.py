@@ -10,6 +10,7 @@ import importlib
 import json
 import logging
 import math
+import os
 import typing
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -28,8 +29,8 @@ from .vqa import VqaConfig
 
 # %% auto #0
 __all__ = ['logger', 'PLUGIN_GROUP', 'LOADED_PLUGINS', 'EVALUATORS', 'ConfigError', 'plugin_names', 'load_plugin', 'Evaluator',
-           'register_evaluator', 'ModelConfig', 'TrainConfig', 'EvalConfig', 'PipelineConfig', 'from_dict',
-           'apply_override', 'load_config', 'shipped_configs', 'config_dict']
+           'register_evaluator', 'ModelConfig', 'TrainConfig', 'EvalConfig', 'RuntimeConfig', 'resolve_threads',
+           'PipelineConfig', 'from_dict', 'apply_override', 'load_config', 'shipped_configs', 'config_dict']
 
 # %% ../nbs/10_config.ipynb #801135cc
 logger = logging.getLogger(__name__)
@@ -136,6 +137,33 @@ class EvalConfig:
         if self.evaluator is not None and self.evaluator not in EVALUATORS:
             raise ValueError(f'evaluator: unknown {self.evaluator!r}; registered: {sorted(EVALUATORS)} (a plug-in adds one)')
 
+# %% ../nbs/10_config.ipynb #7a43dd6b
+@dataclass
+class RuntimeConfig:
+    "How a run uses the machine: CPU threads, rows per text-generation forward, how long processes wait for each other."
+    threads:int|str='auto' # torch intra-op threads: 'auto' (see `resolve_threads`) or a positive int
+    text_rows:int|None=None # conversations per text-generation forward; None: 16 on the CPU, 64 on a GPU
+    timeout_minutes:float=120 # process-group timeout: how long a process waits at a barrier (torch's default: 10)
+
+    def __post_init__(self):
+        if self.threads != 'auto' and not (type(self.threads) is int and self.threads >= 1):
+            raise ValueError(f"threads must be 'auto' or an int >= 1, got {self.threads!r}")
+        if self.text_rows is not None and self.text_rows < 1:
+            raise ValueError(f'text_rows must be None or >= 1, got {self.text_rows}')
+        if not self.timeout_minutes > 0: raise ValueError(f'timeout_minutes must be > 0, got {self.timeout_minutes}')
+
+# %% ../nbs/10_config.ipynb #12e0e623
+def resolve_threads(threads:int|str, # `RuntimeConfig.threads`
+                    small:bool, # a small model kind (the built-in tiny or ShapeWorld models)
+                    processes:int=1, # processes of the run on this machine
+                    cores:int|None=None, # CPU cores (default: `os.cpu_count()`)
+                   )->tuple: # (threads, why)
+    "The intra-op thread count of a run and the reason for it."
+    if threads != 'auto': return threads, 'runtime.threads'
+    if small: return 1, "auto: a small model's kernels gain nothing from a second thread"
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // processes), f'auto: {cores} cores / {processes} process(es)'
+
 # %% ../nbs/10_config.ipynb #13ef1630
 @dataclass
 class PipelineConfig:
@@ -152,6 +180,7 @@ class PipelineConfig:
     eval:EvalConfig=field(default_factory=EvalConfig)
     iterations:int=2 # self-improvement rounds; round k+1 regenerates everything with the merged model of round k
     seed:int=0 # weights of the tiny model and training seed, in [0, 2**32) (data seeds: `ospo.core.derive_seed`)
+    runtime:RuntimeConfig=field(default_factory=RuntimeConfig) # threads, text rows, process-group timeout
 
     def __post_init__(self):
         if self.text_source not in TEXT_SOURCES:

@@ -9,6 +9,7 @@ import io
 import logging
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -17,13 +18,13 @@ import torch
 from safetensors.torch import load as load_safetensors, save as save_safetensors
 
 from .contrast import ContrastItem
-from .core import atomic_write, contained_path, derive_seed, run_sharded
+from .core import atomic_write, contained_path, derive_seed, read_jsonl, run_sharded, shard_path
 from .layout import items_path, png_file, tokens_file
-from .sampling import generate_images, image_grid
+from .sampling import SAMPLERS, decode_images, generate_images, image_grid
 
 # %% auto #0
 __all__ = ['logger', 'ImageConfig', 'ImageItem', 'image_seed', 'negative_image_seed', 'save_item_tokens', 'load_item_tokens',
-           'images_batch', 'run_images', 'images_summary', 'generation_speed']
+           'PngWriter', 'images_batch', 'repair_pngs', 'run_images', 'images_summary', 'generation_speed']
 
 # %% ../nbs/05_images.ipynb #ba1cb667
 logger = logging.getLogger(__name__)
@@ -36,16 +37,20 @@ class ImageConfig:
     temperature:float=1.0 # sampling temperature (paper: 1)
     top_k:int=0 # 0: no top-k filter (paper)
     top_p:float=1.0 # 1.0: no nucleus filter (paper)
-    batch_size:int=4 # items per stage batch (each gives up to 2 x 3 images)
+    batch_size:int=4 # items per stage batch (each gives up to 2 x 3 images): a multiple of rows_per_forward / 6 fills
+                     # every forward
     rows_per_forward:int=16 # images sampled together in one forward pass
     write_png:bool=True # also decode and write PNGs (the tokens are always stored)
+    sampler:str='fast' # 'fast' (static cache; CUDA graphs on a GPU) or 'eager' (the reference; equal tokens on the CPU)
+    decode_batch_size:int=1 # images per VQ decode; 1 keeps a PNG's bytes independent of its batch (see `decode_images`)
 
     def __post_init__(self):
         if self.guidance_scale < 1: raise ValueError(f'guidance_scale must be >= 1, got {self.guidance_scale}')
         if self.temperature < 0: raise ValueError(f'temperature must be >= 0, got {self.temperature}')
         if not 0 < self.top_p <= 1: raise ValueError(f'top_p must be in (0, 1], got {self.top_p}')
-        for name in ('batch_size', 'rows_per_forward'):
+        for name in ('batch_size', 'rows_per_forward', 'decode_batch_size'):
             if getattr(self, name) < 1: raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}')
+        if self.sampler not in SAMPLERS: raise ValueError(f'sampler must be one of {SAMPLERS}, got {self.sampler!r}')
 
 # %% ../nbs/05_images.ipynb #f0d245d2
 @dataclass
@@ -122,9 +127,26 @@ def _png_bytes(image)->bytes:
     image.save(buffer, format='PNG')
     return buffer.getvalue()
 
+# %% ../nbs/05_images.ipynb #0f80b5c9
+class PngWriter:
+    "Encode and write PNGs on background threads; `close` waits for every write and re-raises the first error."
+    def __init__(self, threads:int=2): self.pool, self.pending = ThreadPoolExecutor(threads, 'png'), []
+
+    def submit(self, path:Path, image): # the file, and its `PIL.Image`
+        "Queue one PNG."
+        self.pending.append(self.pool.submit(lambda: atomic_write(path, _png_bytes(image))))
+
+    def close(self):
+        "Wait for every queued PNG, then stop the threads."
+        try:
+            for future in self.pending: future.result()
+        finally:
+            self.pending = []
+            self.pool.shutdown()
+
 # %% ../nbs/05_images.ipynb #88bbab14
-def _write_item(run_dir, item, rows, samples, write_png):
-    "Write one item's tokens (and PNGs); `rows` are (slot, base row, negative row) indices into `samples`."
+def _write_item(run_dir, item, rows, samples, write_png, writer=None):
+    "Write one item's tokens (and PNGs, through `writer` if given); `rows` are (slot, base row, negative row) indices."
     slots, base_rows, negative_rows = (list(x) for x in zip(*rows)) if rows else ([], [], [])
     seeds = [image_seed(item.item_id, s) for s in slots]
     save_item_tokens(Path(run_dir) / tokens_file(item.item_id), {
@@ -135,7 +157,9 @@ def _write_item(run_dir, item, rows, samples, write_png):
     files = {kind: [png_file(item.item_id, kind, s) for s in slots] for kind in ('base', 'negative')}
     if write_png:
         for kind, kind_rows in (('base', base_rows), ('negative', negative_rows)):
-            for path, row in zip(files[kind], kind_rows): atomic_write(Path(run_dir) / path, _png_bytes(samples.images[row]))
+            for path, row in zip(files[kind], kind_rows):
+                if writer is None: atomic_write(Path(run_dir) / path, _png_bytes(samples.images[row]))
+                else: writer.submit(Path(run_dir) / path, samples.images[row])
     return tokens_file(item.item_id), seeds, files['base'], files['negative']
 
 # %% ../nbs/05_images.ipynb #628b03ad
@@ -144,6 +168,7 @@ def images_batch(items:Sequence, # `ospo.contrast.ContrastItem`s
                  processor, # its `JanusProcessor`
                  run_dir:str|Path, # run folder; files go to `images/`
                  config:ImageConfig|None=None,
+                 writer:PngWriter|None=None, # writes the PNGs in the background (None: here)
                 )->list: # one `ImageItem` per item, in order
     "Draw the paired base/negative images of a batch of items and store their tokens (and PNGs)."
     config = config or ImageConfig()
@@ -153,11 +178,12 @@ def images_batch(items:Sequence, # `ospo.contrast.ContrastItem`s
              item.item_id, s, item.dense_prompts[s] == item.dense_negatives[s]))]
     samples = None
     if jobs: samples = generate_images(model, processor, prompts, seeds, config.guidance_scale, config.temperature,
-                                       config.top_k, config.top_p, config.rows_per_forward, decode=config.write_png)
+                                       config.top_k, config.top_p, config.rows_per_forward, decode=config.write_png,
+                                       sampler=config.sampler, decode_batch_size=config.decode_batch_size)
     records = []
     for item in items:
         rows = [(s, 2 * j, 2 * j + 1) for j, (o, s) in enumerate(jobs) if o.item_id == item.item_id]
-        tokens_file, seeds_, base, negative = _write_item(run_dir, item, rows, samples, config.write_png) if rows \
+        tokens_file, seeds_, base, negative = _write_item(run_dir, item, rows, samples, config.write_png, writer) if rows \
             else ('', [], [], [])
         slots = [s for s, _, _ in rows]
         records.append(ImageItem(item.item_id, item.sub_category, item.t2i_category, item.prompt, list(item.concepts),
@@ -165,6 +191,27 @@ def images_batch(items:Sequence, # `ospo.contrast.ContrastItem`s
                                  [item.dense_negatives[s] for s in slots], [item.negatives[s] for s in slots],
                                  tokens_file, base, negative, status[item.item_id]))
     return records
+
+# %% ../nbs/05_images.ipynb #c820c5d8
+def repair_pngs(run_dir:str|Path, # run folder
+                records:Sequence, # finished `ImageItem`s
+                model, # decodes their stored tokens
+                decode_batch_size:int=1,
+               )->int: # PNGs written
+    "Write the PNGs that finished records name but that are missing (a kill before the background writer got to them)."
+    run_dir, repaired = Path(run_dir), 0
+    for record in records:
+        names = [n for pair in zip(record.base_images, record.negative_images) for n in pair]
+        if all((run_dir / n).exists() for n in names): continue
+        tensors = load_item_tokens(run_dir, record)
+        if tensors is None: continue
+        tokens = torch.stack([t for pair in zip(tensors['base'], tensors['negative']) for t in pair]).long()
+        for name, image in zip(names, decode_images(model, tokens, decode_batch_size)):
+            if not (run_dir / name).exists():
+                atomic_write(run_dir / name, _png_bytes(image))
+                repaired += 1
+    if repaired: logger.warning('%s: rewrote %d missing PNGs from the stored tokens', run_dir, repaired)
+    return repaired
 
 # %% ../nbs/05_images.ipynb #bf1875e0
 def run_images(items:Sequence, # all `ContrastItem`s, in the same order in every process
@@ -177,8 +224,15 @@ def run_images(items:Sequence, # all `ContrastItem`s, in the same order in every
               )->list: # this shard's `ImageItem`s
     "Paper step 3 for this process's shard of `items` (resumable)."
     config = config or ImageConfig()
-    return run_sharded(items, items_path(run_dir, 'images'), lambda batch: images_batch(batch, model, processor, run_dir, config),
-                       config.batch_size, ImageItem, process_index, num_processes, 'images', progress)
+    output, writer = items_path(run_dir, 'images'), PngWriter() if config.write_png else None
+    if writer is not None:
+        repair_pngs(run_dir, read_jsonl(shard_path(output, process_index, num_processes), ImageItem), model,
+                    config.decode_batch_size)
+    try:
+        return run_sharded(items, output, lambda batch: images_batch(batch, model, processor, run_dir, config, writer),
+                           config.batch_size, ImageItem, process_index, num_processes, 'images', progress)
+    finally:
+        if writer is not None: writer.close()  # every PNG is on disk when the stage returns or fails
 
 # %% ../nbs/05_images.ipynb #798ec095
 def images_summary(records:Sequence, # `ImageItem`s

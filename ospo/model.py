@@ -105,10 +105,16 @@ JANUS_PRESETS = {
     # Random tiny/small models use a wider init than the real 0.02 so their outputs depend visibly on their inputs.
     "tiny": dict(hidden=64, layers=2, heads=4, kv_heads=2, intermediate=128, vision_hidden=32, image_size=32,
                  patch=8, codebook=64, vq_channels=32, init=0.15),
+    # the tiny widths with Janus-Pro's 576 image tokens (24 x 24), so CPU benchmarks see its prompt lengths
+    "tiny-576": dict(hidden=64, layers=2, heads=4, kv_heads=2, intermediate=128, vision_hidden=32, image_size=192,
+                     patch=8, codebook=64, vq_channels=32, init=0.15),
     "small": dict(hidden=512, layers=8, heads=8, kv_heads=4, intermediate=1376, vision_hidden=128, image_size=64,
                   patch=8, codebook=1024, vq_channels=64, init=0.05),
+    # the released checkpoints' shapes (random weights): SigLIP-L vision tower and VQ model at their defaults
     "janus-pro-1b": dict(hidden=2048, layers=24, heads=16, kv_heads=16, intermediate=5632, vision_hidden=1024,
-                         image_size=384, patch=16, codebook=16384, vq_channels=128, vocab=102400),
+                         image_size=384, patch=16, codebook=16384, vq_channels=128, vocab=102400, real=True),
+    "janus-pro-7b": dict(hidden=4096, layers=30, heads=32, kv_heads=32, intermediate=11008, vision_hidden=1024,
+                         image_size=384, patch=16, codebook=16384, vq_channels=128, vocab=102400, real=True),
 }
 
 def janus_config(preset:str, # a key of `JANUS_PRESETS`
@@ -123,7 +129,9 @@ def janus_config(preset:str, # a key of `JANUS_PRESETS`
                        num_key_value_heads=p["kv_heads"], max_position_embeddings=4096,
                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                        pad_token_id=tokenizer.pad_token_id)
-    if preset == "janus-pro-1b": vision, vq = JanusVisionConfig(), JanusVQVAEConfig()
+    if p.get("real"):  # the projections into the language model follow its width (2048 for 1B, 4096 for 7B)
+        vision = JanusVisionConfig(projection_dim=p["hidden"])
+        vq = JanusVQVAEConfig(projection_dim=p["hidden"], image_token_embed_dim=p["hidden"])
     else:
         vision = JanusVisionConfig(hidden_size=p["vision_hidden"], num_hidden_layers=2, num_attention_heads=4,
                                    intermediate_size=2 * p["vision_hidden"], image_size=p["image_size"],
@@ -151,14 +159,18 @@ def janus_processor(tokenizer, # a tokenizer with Janus' special tokens (`image_
 def tiny_janus(seed:int=0, # seeds the random weights (the tokenizer is deterministic)
                preset:str="tiny", # a key of `JANUS_PRESETS`
                dtype:torch.dtype=torch.float32,
+               device:str|None=None, # build the weights there, in `dtype` (a 7B model never exists in float32 on
+                                     # the host); None: on the CPU, then cast (the weights of the tests)
               ) -> tuple:
     "Build a random `JanusForConditionalGeneration` and its processor offline; returns `(model, processor)`."
     tokenizer = train_janus_tokenizer([_CORPUS] * 4)
     config = janus_config(preset, tokenizer)
-    generator_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    try: model = JanusForConditionalGeneration(config).to(dtype).eval()
-    finally: torch.random.set_rng_state(generator_state)  # library code never changes the global RNG
+    devices = [torch.device(device)] if device is not None and torch.device(device).type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):  # library code never changes the global RNG
+        torch.manual_seed(seed)
+        if device is None: model = JanusForConditionalGeneration(config).to(dtype).eval()
+        else:
+            with torch.device(device): model = JanusForConditionalGeneration._from_config(config, dtype=dtype).eval()
     model.generation_config = GenerationConfig(
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
         guidance_scale=5.0, generation_kwargs={"boi_token_id": tokenizer.boi_token_id})
@@ -190,7 +202,8 @@ def load_janus(name_or_path:str, # a local folder, a hub id, or a short name in 
     try:
         processor = JanusProcessor.from_pretrained(name_or_path)
         model = JanusForConditionalGeneration.from_pretrained(
-            name_or_path, dtype=dtype, attn_implementation=attn_implementation, use_safetensors=True)
+            name_or_path, dtype=dtype, attn_implementation=attn_implementation, use_safetensors=True,
+            device_map=device)  # straight onto the device: no process stages the whole model in host memory
     except OSError as e:
         raise OSError(
             f"Could not load Janus from {name_or_path!r} ({type(e).__name__}: {str(e).splitlines()[0]}). Without "

@@ -7,10 +7,13 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-from .config import PipelineConfig
+import torch
+
+from .config import PipelineConfig, resolve_threads
 from .contrast import ContrastItem, contrast_summary, run_contrast
 from .core import Progress, atomic_write, merge_shards, read_json, read_jsonl
 from .images import ImageItem, images_summary, run_images
@@ -24,8 +27,8 @@ from transformers import TrainerCallback
 
 
 # %% auto #0
-__all__ = ['logger', 'STAGES', 'STAGE_NAMES', 'format_counts', 'process_state', 'StageContext', 'train_log_line', 'TrainProgress',
-           'loss_figure', 'Stage', 'get_stage', 'stage_done', 'eval_done']
+__all__ = ['logger', 'STAGES', 'STAGE_NAMES', 'format_counts', 'process_state', 'apply_threads', 'StageContext', 'train_log_line',
+           'TrainProgress', 'loss_figure', 'Stage', 'get_stage', 'stage_done', 'eval_done']
 
 # %% ../nbs/11_stages.ipynb #a49c2eb0
 logger = logging.getLogger(__name__)
@@ -46,15 +49,29 @@ def format_counts(counts:dict, # a stage's counts (its `done.json`) or an evalua
 # %% ../nbs/11_stages.ipynb #3014b376
 class _OneProcess:
     "Stand-in for `accelerate.PartialState` when not launched on several processes."
-    process_index, num_processes, is_main_process = 0, 1, True
+    process_index, num_processes, is_main_process, device = 0, 1, True, None
     def wait_for_everyone(self): pass
 
-def process_state():
+def process_state(timeout_minutes:float=120, # how long a process waits for the others (the process group's timeout)
+                 ):
     "`accelerate.PartialState()` under `accelerate launch` with several processes, else a one-process stand-in."
     if int(os.environ.get('WORLD_SIZE', '1')) <= 1: return _OneProcess()
-    import torch
     from accelerate import PartialState
-    return PartialState(cpu=not torch.cuda.is_available())  # without `cpu=True` CPU processes each think they are alone
+    # without `cpu=True` CPU processes each think they are alone; the timeout only counts when the group is created
+    return PartialState(cpu=not torch.cuda.is_available(), timeout=timedelta(minutes=timeout_minutes))
+
+# %% ../nbs/11_stages.ipynb #33943fa2
+def apply_threads(config:PipelineConfig,
+                  announce:bool=True, # log the choice even when the count does not change
+                 )->int: # the thread count now in force
+    "Set torch's intra-op threads as `runtime.threads` says (see `ospo.config.resolve_threads`), and log them."
+    kind = config.model.kind
+    processes = int(os.environ.get('LOCAL_WORLD_SIZE', '1'))
+    threads, why = resolve_threads(config.runtime.threads, kind is not None and kind.float32, processes)
+    if threads != torch.get_num_threads() or announce:
+        torch.set_num_threads(threads)
+        logger.info('torch CPU threads: %d (%s)', threads, why)
+    return threads
 
 # %% ../nbs/11_stages.ipynb #eb6f8698
 class StageContext:
@@ -62,8 +79,9 @@ class StageContext:
     def __init__(self, config:PipelineConfig, run_dir:str|Path, iteration:int, progress:bool=False):
         self.config, self.run_dir, self.iteration, self.progress = config, Path(run_dir), iteration, progress
         self.dir, self._model = iteration_dir(run_dir, iteration), None
-        self.state = process_state()
+        self.state = process_state(config.runtime.timeout_minutes)
         self.rank, self.world = self.state.process_index, self.state.num_processes
+        self.threads = apply_threads(config, announce=iteration == 1)
 
     def merged(self, output:Path, cls:type)->list:
         "Wait for every process, merge the shards of `output` on the main process, return all records."
@@ -78,22 +96,33 @@ class StageContext:
         self.state.wait_for_everyone()
         return result
 
+    def gather(self, values:list)->list:
+        "Every process's `values` concatenated in process order (every process calls it at the same point)."
+        if self.world == 1: return list(values)
+        from accelerate.utils import gather_object
+        return gather_object(list(values))
+
     @property
     def model_path(self)->str:
         "Where this iteration's model comes from: the config's, or the previous iteration's merged model."
         return self.config.model.path if self.iteration == 1 else str(model_dir(iteration_dir(self.run_dir, self.iteration - 1)))
+
+    @property
+    def device(self)->str|None:
+        "This process's device: the config's, else the one `accelerate` gave the process, else None (the default)."
+        return self.config.model.device or (str(self.state.device) if self.world > 1 else None)
 
     def model(self)->tuple:
         "`(model, processor)` of this iteration, in float32 for a small model kind, else in the config's dtype."
         if self._model is None:
             section, kind = self.config.model, self.config.model.kind
             dtype = 'float32' if kind is not None and kind.float32 else section.dtype
-            self._model = load_model(self.model_path, dtype, section.device, self.config.seed, section.tiny_preset)
+            self._model = load_model(self.model_path, dtype, self.device, self.config.seed, section.tiny_preset)
         return self._model
 
     def text_source(self):
         "The text source of the text stages (`ospo.prompts.TEXT_SOURCES`; only the model's loads the model)."
-        return TEXT_SOURCES[self.config.text_source].make(self.model)
+        return TEXT_SOURCES[self.config.text_source].build(self.model, rows=self.config.runtime.text_rows)
 
 # %% ../nbs/11_stages.ipynb #5de14178
 def _item_stage(ctx:StageContext, name:str, run:Callable, inputs:list, cls:type, *uses)->list:
@@ -102,7 +131,7 @@ def _item_stage(ctx:StageContext, name:str, run:Callable, inputs:list, cls:type,
     return ctx.merged(items_path(ctx.dir, name), cls)
 
 def _prompts(ctx:StageContext)->dict:
-    generate_base_prompts(ctx.text_source(), ctx.dir, ctx.config.prompts, ctx.rank, ctx.world, ctx.progress)
+    generate_base_prompts(ctx.text_source(), ctx.dir, ctx.config.prompts, ctx.rank, ctx.world, ctx.progress, ctx.gather)
     items = ctx.merged(items_path(ctx.dir, 'prompts'), PromptItem)
     rows = prompt_summary(ctx.dir, ctx.config.prompts)
     return {'items': len(items), 'samples': sum(r['samples'] for r in rows),

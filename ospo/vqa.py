@@ -27,9 +27,10 @@ from .layout import figure_path, items_path, pairs_path, summary_path
 from .sampling import ANSWER_RULES, decode_images, yes_no
 
 # %% auto #0
-__all__ = ['logger', 'SELECTIONS', 'JUDGES', 'PAIR_SCHEMA_VERSION', 'VqaConfig', 'image_score', 'score_images', 'Judge',
-           'register_judge', 'VqaItem', 'vqa_batch', 'select_pair', 'PrefPair', 'build_pairs', 'score_histograms',
-           'pair_figure', 'pair_images', 'run_vqa', 'selection_summary', 'write_pairs', 'scoring_speed']
+__all__ = ['logger', 'SELECTIONS', 'JUDGES', 'PAIR_SCHEMA_VERSION', 'FIGURE_PAIRS', 'VqaConfig', 'image_score', 'score_images',
+           'Judge', 'register_judge', 'VqaItem', 'vqa_batch', 'select_pair', 'PrefPair', 'build_pairs',
+           'score_histograms', 'pair_figure', 'pair_images', 'run_vqa', 'selection_summary', 'write_pairs',
+           'scoring_speed']
 
 # %% ../nbs/06_vqa.ipynb #a24da062
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class VqaConfig:
     image_input:str='pixels' # 'pixels': decoded images through SigLIP (paper); 'tokens': VQ embeddings
     judge:str='self' # a key of `JUDGES`: 'self', the model's own VQA (OSPO), or one a test bed registered
     answer_rule:str='max' # 'max': max(P(yes), P(Yes)) as the official code; 'sum': every single-token spelling
+    prefix_cache:bool=True # each image's prefix through the model once, its questions continue the cache
+    decode_batch_size:int=1 # images per VQ decode (image_input 'pixels')
 
     def __post_init__(self):
         if self.selection not in SELECTIONS:
@@ -57,7 +60,7 @@ class VqaConfig:
         if self.answer_rule not in ANSWER_RULES:
             raise ValueError(f'answer_rule must be one of {ANSWER_RULES}, got {self.answer_rule!r}')
         if not -1 <= self.tau <= 1: raise ValueError(f'tau must be in [-1, 1], got {self.tau}')
-        for name in ('batch_size', 'questions_per_forward'):
+        for name in ('batch_size', 'questions_per_forward', 'decode_batch_size'):
             if getattr(self, name) < 1: raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}')
 
 # %% ../nbs/06_vqa.ipynb #9c346e46
@@ -78,6 +81,7 @@ def score_images(model, processor,
                  image_input:str='pixels', # 'pixels' or 'tokens'
                  batch_size:int=32, # (image, question) rows per forward pass
                  answer_rule:str='max', # see `ospo.sampling.answer_token_ids`
+                 prefix_cache:bool=True, # see `ospo.sampling.yes_no`
                 )->list: # one `image_score` dict per image
     "Score each image against its questions, encoding each image once."
     if len(questions) != len(images): raise ValueError(f'Got {len(questions)} question lists for {len(images)} images.')
@@ -85,7 +89,7 @@ def score_images(model, processor,
     index = [i for i, qs in enumerate(questions) for _ in qs]
     if not flat: return [image_score([], []) for _ in questions]
     answers = yes_no(model, processor, images, flat, image_index=index, image_input=image_input, batch_size=batch_size,
-                     answer_rule=answer_rule)
+                     answer_rule=answer_rule, prefix_cache=prefix_cache)
     out, start = [], 0
     for qs in questions:
         rows = slice(start, start + len(qs))
@@ -102,9 +106,9 @@ class Judge:
 
 def _self_score(item, tokens, model, processor, config):
     "OSPO's judge: the model answers the base prompt's questions about each image."
-    images = decode_images(model, tokens) if config.image_input == 'pixels' else tokens
+    images = decode_images(model, tokens, config.decode_batch_size) if config.image_input == 'pixels' else tokens
     return score_images(model, processor, images, [item.questions] * len(tokens), config.image_input,
-                        config.questions_per_forward, config.answer_rule)
+                        config.questions_per_forward, config.answer_rule, config.prefix_cache)
 
 JUDGES = {'self': Judge(_self_score, lambda item: list(item.questions))}  # name -> Judge
 
@@ -285,13 +289,18 @@ def pair_figure(pairs:Sequence, # `PrefPair`s
     return figure
 
 # %% ../nbs/06_vqa.ipynb #96149cf2
+FIGURE_PAIRS = 6 # pairs a pair figure shows
+
 def pair_images(model, # decodes the stored tokens
                 pairs:Sequence, # `PrefPair`s
+                limit:int|None=FIGURE_PAIRS, # decode only the first `limit` pairs (what a figure draws); None: all
+                batch_size:int=1, # images per VQ decode
                )->list: # (chosen, rejected) `PIL.Image`s per pair
-    "Decode each pair's chosen and rejected tokens into images."
+    "Decode the chosen and rejected tokens of (the first `limit`) pairs into images."
+    pairs = list(pairs)[:limit]
     if not pairs: return []
     tokens = torch.tensor([t for p in pairs for t in (p.chosen_tokens, p.rejected_tokens)])
-    images = decode_images(model, tokens)
+    images = decode_images(model, tokens, batch_size)
     return list(zip(images[::2], images[1::2]))
 
 # %% ../nbs/06_vqa.ipynb #753ba3ca
@@ -335,7 +344,8 @@ def write_pairs(run_dir:str|Path, # run folder with merged `images/items.jsonl` 
     atomic_write(summary_path(run_dir, 'vqa'), json.dumps(summary, indent=1, sort_keys=True))
     if figures: score_histograms(vqa_items, config.tau).savefig(figure_path(run_dir, 'vqa', 'scores'), dpi=130)
     if figures and model is not None:
-        pair_figure(pairs, pair_images(model, pairs)).savefig(figure_path(run_dir, 'vqa', 'pairs'), dpi=130)
+        figure = pair_figure(pairs, pair_images(model, pairs, FIGURE_PAIRS, config.decode_batch_size), FIGURE_PAIRS)
+        figure.savefig(figure_path(run_dir, 'vqa', 'pairs'), dpi=80)
     logger.info('%s: %d pairs from %d items; reasons %s', run_dir, len(pairs), len(vqa_items), dict(reasons))
     return pairs
 
