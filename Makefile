@@ -11,7 +11,7 @@ FLAGS ?=
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-notebooks docs browser-test chromium readme check-sync clean
+.PHONY: install demo test test-notebooks test-compat docs browser-test chromium readme check-sync clean
 .DEFAULT_GOAL := test
 
 $(VENV)/.installed: settings.ini setup.py
@@ -31,7 +31,7 @@ demo: install
 
 ## Every test: library == notebooks, all notebooks (minus `slow`/`gpu` cells unless FLAGS names them), the docs build,
 ## the docs site (and a run report) in headless Chromium.
-test: install check-sync test-notebooks docs browser-test
+test: install check-sync test-notebooks test-compat docs browser-test
 
 check-sync: install
 	$(BIN)/nbdev_export
@@ -41,6 +41,17 @@ check-sync: install
 test-notebooks: install
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing --flags "$(FLAGS)"  # 2 notebooks at a time, 1 thread each
 	@echo "notebooks: $$(find nbs -name '*.ipynb' -not -path '*/.*' -not -name '_*' | wc -l) passed, 0 failed"
+
+## The GPU image's transformers release (5.17) on the notebooks that reach into its internals (the decode step, `generate`,
+## `Trainer`'s checkpointing): installed beside the venv's own in .cache/, first on the path for these runs only.
+COMPAT_TRANSFORMERS ?= 5.17.0
+COMPAT_DIR := .cache/transformers-$(COMPAT_TRANSFORMERS)
+test-compat: install
+	test -d $(COMPAT_DIR)/transformers || $(PY) -m pip install --disable-pip-version-check -q --no-deps \
+	  --target $(COMPAT_DIR) "transformers==$(COMPAT_TRANSFORMERS)" "huggingface-hub>=1.5,<2"
+	for nb in 02_sampling 02a_bench 09_train; do \
+	  PYTHONPATH=$(abspath $(COMPAT_DIR)) OMP_NUM_THREADS=1 $(BIN)/nbdev_test --path nbs/$$nb.ipynb || exit 1; done
+	@echo "notebooks on transformers $$(PYTHONPATH=$(abspath $(COMPAT_DIR)) $(PY) -c 'import transformers; print(transformers.__version__)'): passed"
 
 ## The documentation site from the notebooks, offline, into _proc/_docs (see .ci/build_docs.py); fails on a broken page.
 docs: install chromium

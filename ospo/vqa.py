@@ -346,7 +346,8 @@ def write_pairs(run_dir:str|Path, # run folder with merged `images/items.jsonl` 
     if figures and model is not None:
         figure = pair_figure(pairs, pair_images(model, pairs, FIGURE_PAIRS, config.decode_batch_size), FIGURE_PAIRS)
         figure.savefig(figure_path(run_dir, 'vqa', 'pairs'), dpi=80)
-    logger.info('%s: %d pairs from %d items; reasons %s', run_dir, len(pairs), len(vqa_items), dict(reasons))
+    logger.info('%s: %d pairs from %d items (%s)', run_dir, len(pairs), len(vqa_items),
+                ', '.join(f'{reason} {count}' for reason, count in sorted(reasons.items())))
     return pairs
 
 # %% ../nbs/06_vqa.ipynb #0c15e99f
