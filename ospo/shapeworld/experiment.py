@@ -6,13 +6,15 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import logging
+import math
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -20,23 +22,25 @@ import numpy as np
 import torch
 from transformers import PrinterCallback
 
-from ..config import load_config
-from ..core import atomic_write
-from ..layout import eval_dir
+from ..config import EvalConfig, load_config
+from ..core import atomic_write, read_json
+from ..layout import eval_dir, iteration_dir, model_dir
+from ..loss import simpo_loss
 from ..pipeline import run_pipeline
-from ..sampling import generate_images
-from .model import load_shapeworld_janus
+from ..sampling import generate_images, guide, image_prompts, image_token_logits, tokenize_left, unconditional_ids
+from .model import _trainable, load_shapeworld_janus, save_shapeworld_janus
 from .oracle import evaluate, evaluation_prompts
 from .vq import decode_tokens
-from .world import CATEGORIES, check_batch, to_prompt
+from .world import CATEGORIES, check_batch, scene_specs, to_prompt
 from ..stages import eval_done
 from ..train import OspoTrainingArguments, ospo_trainer
 from ..vqa import PrefPair
 
 # %% auto #0
-__all__ = ['logger', 'GATE_TRAIN', 'GATE_ARMS', 'EXPERIMENT_ARMS', 'Candidates', 'sample_candidates', 'oracle_pairs', 'finetune',
-           'run_gate', 'arm_overrides', 'experiment_row', 'run_experiment', 'experiment_summary', 'experiment_table',
-           'experiment_figure', 'experiment_command']
+__all__ = ['logger', 'GATE_TRAIN', 'GATE_ARMS', 'EXPERT_LOSSES', 'EXPERIMENT_ARMS', 'Candidates', 'sample_candidates',
+           'oracle_pairs', 'finetune', 'run_gate', 'sample_training_candidates', 'expert_pairs', 'finetune_full',
+           'expert_iteration', 'expert_table', 'arm_overrides', 'experiment_row', 'run_experiment',
+           'experiment_summary', 'experiment_table', 'experiment_figure', 'experiment_command']
 
 # %% ../../nbs/shapeworld/05_experiment.ipynb #ec9a277c
 logger = logging.getLogger(__name__)
@@ -53,13 +57,14 @@ def sample_candidates(model, processor,
                       specs:list, # `SceneSpec`s (training prompts)
                       k:int=4, # samples per prompt
                       guidance_scale:float=3.0,
-                      seed:int=0, # sample i of the flat list uses seed `seed * 1_000_003 + i`
+                      seed:int=0, # sample i of the flat list uses seed `seed * 1_000_003 + first + i`
                       batch_size:int=64,
+                      first:int=0, # offset of the first sample's seed (a chunk of a longer list: its first flat index)
                      )->Candidates:
     "Sample `k` images per prompt and check each with the pixel oracle."
     flat = [s for s in specs for _ in range(k)]
     tokens = generate_images(model, processor, [to_prompt(s) for s in flat],
-                             [seed * 1_000_003 + i for i in range(len(flat))], guidance_scale,
+                             [seed * 1_000_003 + first + i for i in range(len(flat))], guidance_scale,
                              batch_size=batch_size, decode=False).tokens
     correct = torch.as_tensor(check_batch(flat, decode_tokens(model.model.vqmodel, tokens)))
     return Candidates([to_prompt(s) for s in specs], tokens.view(len(specs), k, -1), correct.view(len(specs), k))
@@ -138,6 +143,209 @@ def run_gate(model_dir:str|Path|None, # a ShapeWorld model folder; None: the shi
         logger.info('gate %s: %s', arm, results[arm])
         atomic_write(out / 'gate.json', json.dumps(results, indent=1))
     return results
+
+# %% ../../nbs/shapeworld/05_experiment.ipynb #caa2fe30
+def _save_tensors(path:Path, tensors:dict):
+    "`torch.save` `tensors` to `path` whole or not at all (a killed run never leaves half a file)."
+    buffer = io.BytesIO()
+    torch.save(tensors, buffer)
+    atomic_write(path, buffer.getvalue())
+
+def sample_training_candidates(model, processor,
+                               out_dir:str|Path, # chunk files, then the final `candidates.pt`
+                               specs:list|None=None, # `SceneSpec`s; None: every training-split prompt
+                               k:int=8, # samples per prompt
+                               guidance_scale:float=3.0,
+                               seed:int=1, # as `sample_candidates`, counted over all prompts (no seed repeats)
+                               chunk:int=256, # prompts per chunk file
+                               batch_size:int=128, # rows per sampling forward
+                              )->Candidates:
+    "`sample_candidates` over many prompts, one resumable chunk file at a time; the chunks end in `candidates.pt`."
+    out = Path(out_dir)
+    if (out / 'candidates.pt').exists(): return Candidates(**torch.load(out / 'candidates.pt', weights_only=True))
+    specs = scene_specs('all', 'train') if specs is None else list(specs)
+    paths = [out / f'chunk-{start:06d}.pt' for start in range(0, len(specs), chunk)]
+    for start, path in zip(range(0, len(specs), chunk), paths):
+        if path.exists(): continue
+        part = sample_candidates(model, processor, specs[start:start + chunk], k, guidance_scale, seed, batch_size,
+                                 first=start * k)
+        _save_tensors(path, dict(tokens=part.tokens, correct=part.correct))
+    parts = [torch.load(p, weights_only=True) for p in paths]
+    candidates = Candidates([to_prompt(s) for s in specs], torch.cat([p['tokens'] for p in parts]),
+                            torch.cat([p['correct'] for p in parts]))
+    _save_tensors(out / 'candidates.pt', vars(candidates))
+    for path in paths: path.unlink()
+    return candidates
+
+# %% ../../nbs/shapeworld/05_experiment.ipynb #9f43e65f
+EXPERT_LOSSES = ('ospo', 'sft') # within-prompt (correct, incorrect) pairs with the OSPO loss; every correct sample, NLL
+
+def expert_pairs(candidates:Candidates,
+                 loss:str='ospo', # a key of `EXPERT_LOSSES`
+                 per_prompt:int=0, # most pairs (or correct samples) per prompt; 0: no limit
+                )->list: # `ospo.vqa.PrefPair`s (for 'sft' the rejected image repeats the chosen one, unused)
+    "The training records of one expert-iteration round from oracle-checked candidates."
+    if loss not in EXPERT_LOSSES: raise ValueError(f'loss must be one of {EXPERT_LOSSES}, got {loss!r}')
+    pairs = []
+    for i, prompt in enumerate(candidates.prompts):
+        good, bad = candidates.correct[i].nonzero().flatten(), (~candidates.correct[i]).nonzero().flatten()
+        n = len(good) if loss == 'sft' else min(len(good), len(bad))
+        for j in range(min(n, per_prompt) if per_prompt else n):
+            rejected = good[j] if loss == 'sft' else bad[j]
+            pairs.append(PrefPair(f'expert-{i:05d}-{j}', prompt, candidates.tokens[i, good[j]].tolist(),
+                                  candidates.tokens[i, rejected].tolist()))
+    return pairs
+
+# %% ../../nbs/shapeworld/05_experiment.ipynb #c7ad8b78
+def _guided_logps(model, tokenizer, input_ids, attention_mask, image_tokens, guidance:float)->torch.Tensor:
+    "Per-token log-probs (B, T) of `image_tokens` under the guided logits, with gradients (as `image_logprobs`)."
+    tokens = image_tokens
+    if guidance != 1.0:
+        input_ids = torch.cat([input_ids, unconditional_ids(input_ids, tokenizer)])
+        attention_mask, tokens = attention_mask.repeat(2, 1), image_tokens.repeat(2, 1)
+    logits = guide(image_token_logits(model, input_ids, attention_mask, tokens).float(), guidance)
+    return logits.log_softmax(-1).gather(-1, image_tokens[..., None])[..., 0]
+
+def _expert_loss(model, processor, batch:list, # `PrefPair`s
+                 loss:str, train_guidance:float, beta:float, gamma_beta_ratio:float, sft_weight:float)->torch.Tensor:
+    "'sft': the mean NLL of the chosen tokens; 'ospo': SimPO on mean log-probs + `sft_weight` x that NLL."
+    tok = processor.tokenizer
+    ids, mask = tokenize_left(tok, image_prompts(processor, [r.prompt for r in batch]), model.device)
+    chosen = torch.tensor([r.chosen_tokens for r in batch], device=model.device)
+    if loss == 'sft': return -_guided_logps(model, tok, ids, mask, chosen, train_guidance).mean()
+    rejected = torch.tensor([r.rejected_tokens for r in batch], device=model.device)
+    both = _guided_logps(model, tok, ids.repeat(2, 1), mask.repeat(2, 1), torch.cat([chosen, rejected]), train_guidance)
+    good, bad = both.chunk(2)
+    return simpo_loss(good.mean(-1), bad.mean(-1), beta, gamma_beta_ratio).mean() - sft_weight * good.mean()
+
+# %% ../../nbs/shapeworld/05_experiment.ipynb #0db4aaf9
+def _cosine_lr(step:int, steps:int, peak:float, warmup:float)->float:
+    "The learning rate of `step`: linear warm-up over the first `warmup` share of `steps`, times a cosine to 0.1 x."
+    warm = max(1, round(warmup * steps))
+    return peak * min(1.0, (step + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+
+def finetune_full(model, processor,
+                  records:list, # `PrefPair`s from `expert_pairs`
+                  loss:str='ospo', # a key of `EXPERT_LOSSES`
+                  learning_rate:float=3e-4, epochs:float=2.0, batch_size:int=32,
+                  train_guidance:float=3.0, # score under the guided logits of this scale (1: conditional)
+                  beta:float=5.0, gamma_beta_ratio:float=0.5, sft_weight:float=2.0, # the 'ospo' loss
+                  warmup:float=0.05, # share of the steps of linear warm-up
+                  seed:int=0, # shuffles the records
+                  on_step=None, # called as `on_step(step, records_seen)` after every step (learning curves)
+                 )->list: # the loss of every step
+    "Fine-tune every trainable weight (VQ frozen) with AdamW (0.9, 0.95), clipping at 1; the model ends in eval mode."
+    if loss not in EXPERT_LOSSES: raise ValueError(f'loss must be one of {EXPERT_LOSSES}, got {loss!r}')
+    rng, steps = np.random.default_rng(seed), math.ceil(len(records) * epochs / batch_size)
+    order = np.concatenate([rng.permutation(len(records)) for _ in range(math.ceil(epochs) + 1)])
+    params = [p for _, p in _trainable(model)]
+    optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=0.0, betas=(0.9, 0.95))
+    model.train(); model.model.vqmodel.eval()
+    history = []
+    for step in range(steps):
+        for group in optimizer.param_groups: group['lr'] = _cosine_lr(step, steps, learning_rate, warmup)
+        batch = [records[i] for i in order[step * batch_size:(step + 1) * batch_size]]
+        value = _expert_loss(model, processor, batch, loss, train_guidance, beta, gamma_beta_ratio, sft_weight)
+        optimizer.zero_grad(set_to_none=True)
+        value.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        history.append(round(value.item(), 4))
+        if on_step is not None: on_step(step, (step + 1) * batch_size)
+    model.eval()
+    return history
+
+# %% ../../nbs/shapeworld/05_experiment.ipynb #9d00e202
+def _evaluations(model, processor,
+                 config:EvalConfig, # the size of each evaluation (its `seed` is not used)
+                 seeds:tuple, # held-out evaluations, one per seed
+                 train_seed:int|None, # one more on fresh training-split prompts; None: skip it
+                 batch_size:int=128)->dict:
+    "`_summary` of held-out `evaluate`s at `seeds`, plus the mean (and per category) of one on training-split prompts."
+    run = lambda seed, split: evaluate(model, processor, config.per_category, config.images_per_prompt,
+                                       config.guidance_scale, split, seed, n_boot=200, batch_size=batch_size)
+    out = _summary([run(s, 'test') for s in seeds])
+    if train_seed is not None:
+        train = run(train_seed, 'train')
+        out |= dict(train_split=train['mean'], train_split_rows={r['category']: r['accuracy'] for r in train['rows']})
+    return out
+
+def _learning_curve(model, processor, curve:list, every:int, batch_size:int, end:float, evals:dict):
+    "An `on_step` hook adding an evaluation (first two seeds) to `curve` each time the records seen pass `every` more."
+    def on_step(step, seen):
+        if every and seen // every > (seen - batch_size) // every and seen < end:
+            curve.append(dict(records=seen, **_evaluations(model, processor, evals['config'], evals['seeds'][:2], None)))
+            model.train(); model.model.vqmodel.eval()
+    return on_step
+
+# %% ../../nbs/shapeworld/05_experiment.ipynb #af1f74e7
+def _timed(fn, *args, **kwargs)->tuple:
+    "`fn(*args, **kwargs)`, its wall seconds and its process CPU seconds."
+    start, cpu = time.time(), time.process_time()
+    out = fn(*args, **kwargs)
+    return out, round(time.time() - start, 1), round(time.process_time() - cpu, 1)
+
+def _expert_round(model, processor, folder:Path, r:int, specs:list, k:int, loss:str, evals:dict, curve_every:int,
+                  train:dict)->dict:
+    "One round in `folder` (`model` trained in place and saved): its counts, timings and evaluations."
+    candidates, sample_s, sample_cpu = _timed(sample_training_candidates, model, processor, folder / 'candidates',
+                                              specs, k, seed=r)
+    records, curve = expert_pairs(candidates, loss), []
+    hook = _learning_curve(model, processor, curve, curve_every, train.get('batch_size', 32),
+                           len(records) * train.get('epochs', 2.0), evals) if r == 1 else None
+    losses, train_s, train_cpu = _timed(finetune_full, model, processor, records, loss, on_step=hook, **train)
+    save_shapeworld_janus(model, processor, model_dir(folder))
+    correct = candidates.correct.float()
+    return dict(round=r, records=len(records), sample_accuracy=round(float(correct.mean()), 4),
+                prompts_with_a_correct_sample=round(float(correct.amax(1).mean()), 4), sample_seconds=sample_s,
+                sample_cpu_seconds=sample_cpu, train_seconds=train_s, train_cpu_seconds=train_cpu,
+                loss_first=losses[0] if losses else None, loss_last=losses[-1] if losses else None, curve=curve,
+                **_evaluations(model, processor, **evals))
+
+def _round_model(out_dir:Path, r:int)->Path: return model_dir(iteration_dir(out_dir, r)) # the model round `r` ends with
+
+# %% ../../nbs/shapeworld/05_experiment.ipynb #cd11ab16
+def _settings(specs:list, evals:dict, **kw)->dict:
+    "What a run folder's results depend on, as JSON reads it back (the prompts as a digest)."
+    digest = hashlib.sha256('\n'.join(to_prompt(s) for s in specs).encode()).hexdigest()[:16]
+    return json.loads(json.dumps(dict(prompts=len(specs), prompts_sha256=digest, eval=asdict(evals['config']),
+                                      eval_seeds=evals['seeds'], train_eval_seed=evals['train_seed'], **kw)))
+
+def expert_iteration(model_dir:str|Path|None, # a ShapeWorld model folder; None: the shipped model
+                     out_dir:str|Path, # `iter{r}/` per round (candidates, model) and `results.json` (resumable)
+                     rounds:int=3, k:int=8, # rounds, and samples per training prompt per round
+                     loss:str='ospo', # a key of `EXPERT_LOSSES`
+                     eval_config:EvalConfig|None=None, # size of each evaluation; None: `EvalConfig()` (576 images)
+                     eval_seeds:tuple=(0, 1, 2, 3), # held-out evaluations
+                     train_eval_seed:int|None=3, # a fresh training-split evaluation sample; None: skip it
+                     curve_every:int=0, # records between extra evaluations in round 1 (learning curve); 0: none
+                     specs:list|None=None, # training prompts; None: all of the training split
+                     **train, # `finetune_full` arguments (learning_rate, epochs, batch_size, train_guidance, ...)
+                    )->dict: # {'settings', 'rounds': [the start (round 0), round 1, ...]}
+    "Oracle expert iteration: sample, keep what the oracle accepts, fine-tune every weight, repeat; evaluate each round."
+    out, specs = Path(out_dir), scene_specs('all', 'train') if specs is None else list(specs)
+    evals = dict(config=eval_config or EvalConfig(), seeds=tuple(eval_seeds), train_seed=train_eval_seed)
+    settings = _settings(specs, evals, loss=loss, k=k, curve_every=curve_every, train=train)
+    results = read_json(out / 'results.json') if (out / 'results.json').exists() else dict(settings=settings, rounds=[])
+    if results['settings'] != settings: raise ValueError(f'{out} holds a run with other settings: use another folder')
+    save = lambda: atomic_write(out / 'results.json', json.dumps(results, indent=1))
+    done = len(results['rounds']) - 1  # rounds trained (-1: not even the start evaluated)
+    model, processor = load_shapeworld_janus(_round_model(out, done) if done > 0 else model_dir)
+    if done < 0: results['rounds'].append(dict(round=0, records=0, **_evaluations(model, processor, **evals))); save()
+    for r in range(max(done, 0) + 1, rounds + 1):
+        results['rounds'].append(_expert_round(model, processor, iteration_dir(out, r), r, specs, k, loss, evals,
+                                               curve_every, train))
+        save()
+        logger.info('expert iteration round %d: %s', r, {key: v for key, v in results['rounds'][-1].items()
+                                                          if key != 'curve'})
+    return results
+
+def expert_table(results:dict)->str:
+    "A markdown table of `expert_iteration`'s rounds (accuracies: strict oracle accuracy, mean over categories)."
+    lines = ['| round | records | sample accuracy | held-out | per seed | train split |', '|---|---|---|---|---|---|']
+    return '\n'.join(lines + [f"| {r['round']} | {r['records']} | {r.get('sample_accuracy', '')} | {r['mean']} | "
+                              f"{', '.join(map(str, r['per_seed']))} | {r.get('train_split', '')} |"
+                              for r in results['rounds']]) + '\n'
 
 # %% ../../nbs/shapeworld/05_experiment.ipynb #bb64aaa9
 EXPERIMENT_ARMS = {
@@ -233,14 +441,24 @@ def experiment_command(argv:list, # the arguments after `ospo experiment`
                       ):
     "`ospo experiment`: run the ShapeWorld OSPO experiment and print before/after oracle accuracy per arm."
     p = argparse.ArgumentParser(prog='ospo experiment', description=experiment_command.__doc__.split(': ', 1)[1])
-    p.add_argument('--out', default='outputs/experiment', help='one run folder per arm and seed, and the results')
+    p.add_argument('--out', help='one run folder per arm and seed, and the results (default outputs/experiment, or '
+                   'outputs/expert-iteration with --expert-iteration)')
     p.add_argument('--config', default='shapeworld', help='pipeline config of every arm (a shipped name or a YAML file)')
     p.add_argument('--arms', default=','.join(EXPERIMENT_ARMS), help='comma-separated keys of EXPERIMENT_ARMS')
     p.add_argument('--seeds', default='0,1,2', help='comma-separated experiment seeds')
     p.add_argument('-o', '--override', nargs='*', default=[], help="extra 'key=value' overrides for every arm")
     p.add_argument('--progress', action='store_true', help="show the stages' progress bars")
+    p.add_argument('--expert-iteration', type=int, default=0, metavar='ROUNDS',
+                   help='instead: oracle expert iteration of the shipped model for ROUNDS rounds (expert_iteration with '
+                   'its defaults; each round samples for about 17 minutes on one CPU thread)')
+    p.add_argument('--loss', default='ospo', choices=EXPERT_LOSSES, help='the loss of --expert-iteration')
     args = p.parse_args(argv)
-    rows = run_experiment(args.out, args.config, tuple(args.arms.split(',')), tuple(int(s) for s in args.seeds.split(',')),
+    if args.expert_iteration:
+        print(expert_table(expert_iteration(None, args.out or 'outputs/expert-iteration', args.expert_iteration,
+                                            loss=args.loss)))
+        return
+    out = args.out or 'outputs/experiment'
+    rows = run_experiment(out, args.config, tuple(args.arms.split(',')), tuple(int(s) for s in args.seeds.split(',')),
                           tuple(args.override), args.progress)
     print(experiment_table(rows))
-    print(f'figure: {Path(args.out) / "results.png"}; per-run reports: {Path(args.out)}/<arm>/seed-<s>/report.md')
+    print(f'figure: {Path(out) / "results.png"}; per-run reports: {Path(out)}/<arm>/seed-<s>/report.md')
