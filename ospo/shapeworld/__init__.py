@@ -5,16 +5,59 @@
 # %% ../../nbs/shapeworld/06_plugin.ipynb #2f24cdc8
 from __future__ import annotations
 
+import argparse
+
 # %% auto #0
-__all__ = ['COMMANDS', 'register']
+__all__ = ['COMMANDS', 'pretrain_parser', 'pretrain_command', 'experiment_parser', 'experiment_command', 'register']
 
 # %% ../../nbs/shapeworld/06_plugin.ipynb #59af3f99
 COMMANDS = { # `ospo` subcommands this plug-in adds: name -> (one-line help, 'module:function' taking the argv list)
     'pretrain': ('pretrain the ShapeWorld Janus from scratch (the recipe of the shipped model)',
-                 'ospo.shapeworld.model:pretrain_command'),
+                 'ospo.shapeworld:pretrain_command'),
     'experiment': ('run the ShapeWorld experiment: OSPO and its ablations over seeds, oracle accuracy before/after',
-                   'ospo.shapeworld.experiment:experiment_command'),
+                   'ospo.shapeworld:experiment_command'),
 }
+
+# %% ../../nbs/shapeworld/06_plugin.ipynb #c0a1e5d2
+def pretrain_parser()->argparse.ArgumentParser:
+    "The arguments of `ospo pretrain` (defined here, so that `-h` answers without importing torch)."
+    p = argparse.ArgumentParser(prog='ospo pretrain', description='pretrain the ShapeWorld Janus with SHAPEWORLD_RECIPE, '
+                                'save it and print its held-out evaluation')
+    p.add_argument('--out', default='outputs/shapeworld', help='checkpoints, the saved model and its evaluation')
+    p.add_argument('--seed', type=int, default=0, help='model init and data')
+    p.add_argument('--threads', type=int, default=2, help='torch CPU threads')
+    return p
+
+def pretrain_command(argv:list, # the arguments after `ospo pretrain`
+                    ):
+    "`ospo pretrain`: parse, then `ospo.shapeworld.model.pretrain_and_evaluate`."
+    args = pretrain_parser().parse_args(argv)
+    from ospo.shapeworld.model import pretrain_and_evaluate
+    pretrain_and_evaluate(args.out, args.seed, args.threads)
+
+def experiment_parser()->argparse.ArgumentParser:
+    "The arguments of `ospo experiment` (defined here, so that `-h` answers without importing torch)."
+    p = argparse.ArgumentParser(prog='ospo experiment', description='run the ShapeWorld OSPO experiment and print '
+                                'before/after oracle accuracy per arm')
+    p.add_argument('--out', help='one run folder per arm and seed, and the results (default outputs/experiment, or '
+                   'outputs/expert-iteration with --expert-iteration)')
+    p.add_argument('--config', default='shapeworld', help='pipeline config of every arm (a shipped name or a YAML file)')
+    p.add_argument('--arms', help='comma-separated keys of EXPERIMENT_ARMS (default: all)')
+    p.add_argument('--seeds', default='0,1,2', help='comma-separated experiment seeds')
+    p.add_argument('-o', '--override', nargs='*', default=[], help="extra 'key=value' overrides for every arm")
+    p.add_argument('--progress', action='store_true', help="show the stages' progress bars")
+    p.add_argument('--expert-iteration', type=int, default=0, metavar='ROUNDS',
+                   help='instead: oracle expert iteration of the shipped model for ROUNDS rounds (expert_iteration with '
+                   'its defaults; each round samples for about 17 minutes on one CPU thread)')
+    p.add_argument('--loss', default='ospo', choices=('ospo', 'sft'), help='the loss of --expert-iteration')
+    return p
+
+def experiment_command(argv:list, # the arguments after `ospo experiment`
+                      ):
+    "`ospo experiment`: parse, then `ospo.shapeworld.experiment.experiment_main`."
+    args = experiment_parser().parse_args(argv)
+    from ospo.shapeworld.experiment import experiment_main
+    experiment_main(args)
 
 # %% ../../nbs/shapeworld/06_plugin.ipynb #bf61258b
 def _check_shipped():

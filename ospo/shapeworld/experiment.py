@@ -40,7 +40,7 @@ from ..vqa import PrefPair
 __all__ = ['logger', 'GATE_TRAIN', 'GATE_ARMS', 'EXPERT_LOSSES', 'EXPERIMENT_ARMS', 'Candidates', 'sample_candidates',
            'oracle_pairs', 'finetune', 'run_gate', 'sample_training_candidates', 'expert_pairs', 'finetune_full',
            'expert_iteration', 'expert_table', 'arm_overrides', 'experiment_row', 'run_experiment',
-           'experiment_summary', 'experiment_table', 'experiment_figure', 'experiment_command']
+           'experiment_summary', 'experiment_table', 'experiment_figure', 'experiment_main']
 
 # %% ../../nbs/shapeworld/05_experiment.ipynb #ec9a277c
 logger = logging.getLogger(__name__)
@@ -437,28 +437,15 @@ def experiment_figure(rows:list, path:str|Path|None=None):
     return fig
 
 # %% ../../nbs/shapeworld/05_experiment.ipynb #7c22f22b
-def experiment_command(argv:list, # the arguments after `ospo experiment`
-                      ):
-    "`ospo experiment`: run the ShapeWorld OSPO experiment and print before/after oracle accuracy per arm."
-    p = argparse.ArgumentParser(prog='ospo experiment', description=experiment_command.__doc__.split(': ', 1)[1])
-    p.add_argument('--out', help='one run folder per arm and seed, and the results (default outputs/experiment, or '
-                   'outputs/expert-iteration with --expert-iteration)')
-    p.add_argument('--config', default='shapeworld', help='pipeline config of every arm (a shipped name or a YAML file)')
-    p.add_argument('--arms', default=','.join(EXPERIMENT_ARMS), help='comma-separated keys of EXPERIMENT_ARMS')
-    p.add_argument('--seeds', default='0,1,2', help='comma-separated experiment seeds')
-    p.add_argument('-o', '--override', nargs='*', default=[], help="extra 'key=value' overrides for every arm")
-    p.add_argument('--progress', action='store_true', help="show the stages' progress bars")
-    p.add_argument('--expert-iteration', type=int, default=0, metavar='ROUNDS',
-                   help='instead: oracle expert iteration of the shipped model for ROUNDS rounds (expert_iteration with '
-                   'its defaults; each round samples for about 17 minutes on one CPU thread)')
-    p.add_argument('--loss', default='ospo', choices=EXPERT_LOSSES, help='the loss of --expert-iteration')
-    args = p.parse_args(argv)
+def experiment_main(args:argparse.Namespace, # parsed by `ospo.shapeworld.experiment_parser`
+                   ):
+    "What `ospo experiment` does: the experiment's arms over seeds (or `--expert-iteration`), then its table."
     if args.expert_iteration:
         print(expert_table(expert_iteration(None, args.out or 'outputs/expert-iteration', args.expert_iteration,
                                             loss=args.loss)))
         return
-    out = args.out or 'outputs/experiment'
-    rows = run_experiment(out, args.config, tuple(args.arms.split(',')), tuple(int(s) for s in args.seeds.split(',')),
-                          tuple(args.override), args.progress)
+    out, arms = args.out or 'outputs/experiment', tuple(args.arms.split(',')) if args.arms else tuple(EXPERIMENT_ARMS)
+    rows = run_experiment(out, args.config, arms, tuple(int(s) for s in args.seeds.split(',')), tuple(args.override),
+                          args.progress)
     print(experiment_table(rows))
     print(f'figure: {Path(out) / "results.png"}; per-run reports: {Path(out)}/<arm>/seed-<s>/report.md')

@@ -5,7 +5,6 @@
 # %% ../../nbs/shapeworld/04_model.ipynb #33637f7e
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
@@ -37,7 +36,7 @@ __all__ = ['logger', 'TASKS', 'CAPTION_REQUEST', 'SHAPEWORLD_RECIPE', 'shapeworl
            'build_judge_pool', 'generation_loss', 'answer_loss', 'PretrainConfig', 'learning_rate', 'save_checkpoint',
            'latest_checkpoint', 'load_checkpoint', 'pretrain', 'shapeworld_model_dir', 'save_shapeworld_janus',
            'load_shapeworld_janus', 'is_shapeworld_folder', 'is_shapeworld_model', 'PretrainStage',
-           'pretrain_shapeworld', 'pretrain_command']
+           'pretrain_shapeworld', 'pretrain_and_evaluate']
 
 # %% ../../nbs/shapeworld/04_model.ipynb #866d87e0
 logger = logging.getLogger(__name__)
@@ -507,19 +506,17 @@ def pretrain_shapeworld(checkpoint_dir:str|Path, # one subfolder per stage, the 
     return model.eval(), processor, histories
 
 # %% ../../nbs/shapeworld/04_model.ipynb #5944fbbc
-def pretrain_command(argv:list, # the arguments after `ospo pretrain`
-                    ):
-    "`ospo pretrain`: pretrain the ShapeWorld Janus with `SHAPEWORLD_RECIPE`, save it and print its held-out evaluation."
-    p = argparse.ArgumentParser(prog='ospo pretrain', description=pretrain_command.__doc__.split(': ', 1)[1])
-    p.add_argument('--out', default='outputs/shapeworld', help='checkpoints, the saved model and its evaluation')
-    p.add_argument('--seed', type=int, default=0, help='model init and data')
-    p.add_argument('--threads', type=int, default=2, help='torch CPU threads')
-    args = p.parse_args(argv)
-    stages = tuple(replace(s, config=replace(s.config, threads=args.threads, seed=args.seed)) for s in SHAPEWORLD_RECIPE)
+def pretrain_and_evaluate(out:str|Path='outputs/shapeworld', # checkpoints, the saved model and its evaluation
+                          seed:int=0, # model init and data
+                          threads:int=2, # torch CPU threads
+                         )->dict: # the held-out evaluation (`ospo.shapeworld.oracle.evaluate`)
+    "What `ospo pretrain` does: pretrain with `SHAPEWORLD_RECIPE`, save the model, print its held-out evaluation."
+    stages = tuple(replace(s, config=replace(s.config, threads=threads, seed=seed)) for s in SHAPEWORLD_RECIPE)
     start = time.time()
-    model, processor, _ = pretrain_shapeworld(Path(args.out) / 'checkpoints', stages, seed=args.seed)
-    save_shapeworld_janus(model, processor, Path(args.out) / 'model')
+    model, processor, _ = pretrain_shapeworld(Path(out) / 'checkpoints', stages, seed=seed)
+    save_shapeworld_janus(model, processor, Path(out) / 'model')
     report = evaluate(model, processor)
-    (Path(args.out) / 'evaluation.json').write_text(json.dumps(report, indent=1))
+    (Path(out) / 'evaluation.json').write_text(json.dumps(report, indent=1))
     print(f"{time.time() - start:.0f} s; held-out strict accuracy {report['mean']:.3f}, judge AUC {report['auc']:.3f}")
     for row in report['rows']: print(row)
+    return report
