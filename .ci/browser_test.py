@@ -5,7 +5,8 @@ chromedriver (Selenium). A page fails on:
 - a formula left unrendered: TeX delimiters in the page's text outside code, or a KaTeX error;
 - a broken image (not loaded, or zero-sized), or a link to a page of the site that does not exist, or to an anchor
   that the target page does not have;
-- a JavaScript error or a failed load in the browser's console, or a request that leaves localhost.
+- a JavaScript error or a failed load in the browser's console, or a request that leaves localhost;
+- a page without its title (the notebook's first cell, `# name` and `> description`).
 It also renders a small run's `report.html` (`ospo run cpu-tiny`, seconds; and `outputs/run/report.html` when
 `make demo` has run) and checks it the same way. Screenshots of the index, the loss page and the run reports go to
 `_proc/screenshots/`.
@@ -43,7 +44,8 @@ const images = [...document.images].filter(i => !i.complete || i.naturalWidth ==
 return {raw: raw, katex: document.querySelectorAll('.katex').length,
         katexErrors: document.querySelectorAll('.katex-error').length, images: images,
         links: [...document.querySelectorAll('a[href]')].map(a => a.href),
-        resources: performance.getEntriesByType('resource').map(r => r.name)};
+        resources: performance.getEntriesByType('resource').map(r => r.name),
+        title: (document.querySelector('h1.title') || {textContent: ''}).textContent.trim()};
 """
 
 
@@ -84,13 +86,14 @@ def anchors(path: Path) -> frozenset:
     return frozenset(re.findall(r'\b(?:id|name)="([^"]+)"', path.read_text(errors='replace')))
 
 
-def check(driver, url: str, base: str, folder: Path) -> tuple:
-    "Load `url`; return (problems, formulas rendered, links checked)."
+def check(driver, url: str, base: str, folder: Path, titled: bool = False) -> tuple:
+    "Load `url`; return (problems, formulas rendered, links checked). `titled`: a docs page needs its notebook's title."
     driver.get_log('browser')  # drop what earlier pages left
     driver.get(url)
     wait_loaded(driver)
     found = driver.execute_script(CHECK)
     problems = [f'unrendered formula: {t!r}' for t in found['raw'][:5]]
+    if titled and not found['title']: problems.append("no title: the notebook's first cell is not '# name' and '> description'")
     if found['katexErrors']: problems.append(f"{found['katexErrors']} KaTeX errors")
     problems += [f'broken image: {src}' for src in found['images']]
     problems += [f'console: {e["message"][:200]}' for e in driver.get_log('browser') if e['level'] == 'SEVERE']
@@ -145,7 +148,8 @@ def main(site: Path) -> int:
         try:
             pages = sorted(site.rglob('*.html'))
             for page in pages:
-                problems, rendered, checked = check(driver, base + page.relative_to(site).as_posix(), base, site)
+                problems, rendered, checked = check(driver, base + page.relative_to(site).as_posix(), base, site,
+                                                    titled=True)
                 formulas, links = formulas + rendered, links + checked
                 if problems: failures[page.relative_to(site).as_posix()] = problems
             for report in reports.values():
