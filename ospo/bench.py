@@ -145,11 +145,10 @@ _MIXED = ["a red circle", "two green triangles to the left of a yellow cube", "a
 
 def transformers_generate(model, inputs, guidance_scale:float) -> torch.Tensor:
     "transformers' own image generation, with its static cache passed in (5.17's Janus cannot build one itself)."
-    cache = StaticCache(config=model.config, max_cache_len=inputs.input_ids.shape[1] + _image_tokens(model))
+    length = inputs.input_ids.shape[1] + model.config.vision_config.num_image_tokens
+    cache = StaticCache(config=model.config, max_cache_len=length)
     return model.generate(**inputs, generation_mode="image", do_sample=True, guidance_scale=guidance_scale,
                           **{_cache_argument(model.model.language_model): cache})  # 5.17: past_key_values
-
-def _image_tokens(model) -> int: return model.config.vision_config.num_image_tokens
 
 def bench_sampling(model, processor, batch_sizes=(16,), # images per forward, the same for every method
                    guidance_scale:float=5.0, rounds:int=3,

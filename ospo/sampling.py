@@ -600,8 +600,8 @@ def yes_no(model, processor,
     for i in range(0, len(questions), batch_size):
         chunk, asked = image_index[i:i + batch_size], questions[i:i + batch_size]
         if prefix_cache:
-            used = sorted(set(chunk))
-            probs = cached_answer_distribution(model, processor, features[used], asked, [used.index(j) for j in chunk])
+            used = {j: k for k, j in enumerate(sorted(set(chunk)))}  # image -> its row among the prefixes
+            probs = cached_answer_distribution(model, processor, features[list(used)], asked, [used[j] for j in chunk])
         else: probs = answer_distribution(model, processor, features[chunk], asked)
         p_yes.append(answer_probability(probs, yes_ids, answer_rule).cpu())
         p_no.append(answer_probability(probs, no_ids, answer_rule).cpu())
