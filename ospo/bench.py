@@ -150,12 +150,21 @@ def transformers_generate(model, inputs, guidance_scale:float) -> torch.Tensor:
     return model.generate(**inputs, generation_mode="image", do_sample=True, guidance_scale=guidance_scale,
                           **{_cache_argument(model.model.language_model): cache})  # 5.17: past_key_values
 
+def _first_call_seconds(call, device) -> float:
+    "Wall seconds of a first call (a compile and one run), synchronised on CUDA."
+    _sync(device)
+    start = time.perf_counter()
+    call()
+    _sync(device)
+    return time.perf_counter() - start
+
 def bench_sampling(model, processor, batch_sizes=(16,), # images per forward, the same for every method
                    guidance_scale:float=5.0, rounds:int=3,
                    mixed:bool=True, # also time fast vs eager vs generate on prompts of different lengths (padding)
                    slow_rounds:int|None=None, # rounds (no warm-up) of the slow methods; None: like the fast one
+                   fast=("fast", "compiled"), # our samplers to time against the baselines (see `generate_images`)
                   ) -> list: # one dict per (prompts, batch)
-    "Images/s of the fast sampler, the eager one, transformers' `generate` and the official loop, at equal batch."
+    "Images/s of our samplers, the eager one, transformers' `generate` and the official loop, at equal batch."
     device, rows = model.device, []
     for batch, kind in [(b, k) for b in batch_sizes for k in (("one", "mixed") if mixed else ("one",))]:
         prompts = [_PROMPT] * batch if kind == "one" else [_MIXED[i % len(_MIXED)] for i in range(batch)]
@@ -166,11 +175,12 @@ def bench_sampling(model, processor, batch_sizes=(16,), # images per forward, th
                                                  decode=False, sampler=sampler)
         slow = dict(eager=lambda: sample("eager"), generate=lambda: transformers_generate(model, inputs, guidance_scale))
         if kind == "one": slow["official"] = lambda: official_loop(model, processor, _PROMPT, batch, guidance_scale)
-        seconds = best_seconds({"fast": lambda: sample("fast")}, rounds, device)
+        row = dict(prompts=kind, batch=batch, clock=clock(device))
+        if "compiled" in fast: row["compile_s"] = round(_first_call_seconds(lambda: sample("compiled"), device), 1)
+        seconds = best_seconds({name: (lambda name=name: sample(name)) for name in fast}, rounds, device)
         seconds |= best_seconds(slow, slow_rounds or rounds, device, warmup=slow_rounds is None)
-        row = dict(prompts=kind, batch=batch, clock=clock(device),
-                   **{f"{k}_images_per_s": round(batch / v, 2) for k, v in seconds.items()})
-        row |= {f"fast_vs_{k}": round(seconds[k] / seconds["fast"], 2) for k in seconds if k != "fast"}
+        row |= {f"{k}_images_per_s": round(batch / v, 2) for k, v in seconds.items()}
+        row |= {f"{ours}_vs_{k}": round(seconds[k] / seconds[ours], 2) for ours in fast for k in slow}
         if device.type == "cuda":
             row |= _floor(model, inputs.input_ids.shape[1], batch, guidance_scale, batch / seconds["fast"])
         rows.append(row)
@@ -314,12 +324,12 @@ def bench_cpu(models=("tiny", "shapeworld"), # presets or model kinds (a plug-in
 def bench_gpu(presets=("janus-pro-1b", "janus-pro-7b"), # random models of the released shapes, built on the device
               batch:int=16, # images per forward (the issue's 16 images per call)
               pairs_per_device:int=16, # the paper's training batch per device
-              budget_minutes:float=7.5, # text and VQA are skipped if half of this has passed before them
+              budget_minutes:float=7.5, # text, VQA and the compiled sampler are skipped past half of this
               device="cuda",
               dtype:torch.dtype=torch.bfloat16,
               train_preset:str="janus-pro-7b-iter1", # the LoRA step's `TRAIN_PRESETS` key (activation checkpointing)
              ) -> dict:
-    "The GPU benchmark in one call: each preset against its floor; baselines, text, VQA on the first; LoRA on the last."
+    "The GPU benchmark in one call: each preset against its floor; baselines, text, VQA, compiled on the first; LoRA on the last."
     start, tables = time.perf_counter(), {"agreement": [], "sampling": [], "text": [], "vqa": [], "train": []}
     minutes = lambda: (time.perf_counter() - start) / 60
     cuda = torch.device(device).type == "cuda"
@@ -333,11 +343,13 @@ def bench_gpu(presets=("janus-pro-1b", "janus-pro-7b"), # random models of the r
         if first:
             tables["agreement"].append(tag | check_fast(model, processor))
             tables["sampling"] += [tag | r for r in bench_sampling(model, processor, (batch,), rounds=2, mixed=False,
-                                                                    slow_rounds=1)]
+                                                                    slow_rounds=1, fast=("fast",))]
         else: tables["sampling"] += [tag | r for r in _fast_only(model, processor, batch)]
         if first and minutes() < budget_minutes / 2:
             tables["text"] += [tag | r for r in bench_text(model, processor, (64,), max_new_tokens=64, rounds=1)]
             tables["vqa"].append(tag | bench_vqa(model, processor, num_images=batch, rounds=1))
+        if first and minutes() < budget_minutes / 2:  # last: never measured on a GPU, it must not cost the rest
+            tables["sampling"] += [tag | r for r in _fast_only(model, processor, batch, sampler="compiled")]
         if last: tables["train"].append(tag | bench_train(model, processor, train_preset, pairs_per_device, steps=2))
         logger.info("%s done after %.1f min", name, minutes())
         del model
@@ -346,13 +358,18 @@ def bench_gpu(presets=("janus-pro-1b", "janus-pro-7b"), # random models of the r
     return tables
 
 # %% ../nbs/02a_bench.ipynb #ea689fd6
-def _fast_only(model, processor, batch:int, guidance_scale:float=5.0) -> list:
-    "Images/s of the fast sampler alone, with its floors (for models whose eager baselines take too long)."
+def _fast_only(model, processor, batch:int, guidance_scale:float=5.0, sampler:str="fast") -> list:
+    "Images/s of one of our samplers alone, with its floors (for models whose eager baselines take too long)."
     prompts = [_PROMPT] * batch
     sample = lambda: generate_images(model, processor, prompts, list(range(batch)), guidance_scale, batch_size=batch,
-                                     decode=False)
-    seconds = best_seconds({"fast": sample}, 2, model.device)
+                                     decode=False, sampler=sampler)
+    row = dict(prompts="one", batch=batch, clock=clock(model.device))
+    try:  # a compile that fails is a result to report, not a reason to lose the rest of the script's run
+        if sampler == "compiled": row["compile_s"] = round(_first_call_seconds(sample, model.device), 1)
+        seconds = best_seconds({sampler: sample}, 2, model.device)[sampler]
+    except Exception as e:
+        logger.exception("%s sampler failed", sampler)
+        return [row | {f"{sampler}_error": f"{type(e).__name__}: {e}"[:200]}]
     length = len(processor.tokenizer(image_prompts(processor, [_PROMPT])[0]).input_ids)
-    return [dict(prompts="one", batch=batch, clock=clock(model.device),
-                 fast_images_per_s=round(batch / seconds["fast"], 2),
-                 **_floor(model, length, batch, guidance_scale, batch / seconds["fast"]))]
+    return [row | {f"{sampler}_images_per_s": round(batch / seconds, 2)} |
+            _floor(model, length, batch, guidance_scale, batch / seconds)]

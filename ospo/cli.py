@@ -73,7 +73,7 @@ def _add_eval(sub):
 
 def _add_bench(sub):
     p = sub.add_parser('bench', help='time the samplers, text, VQA and training (--gpu: the GPU script)', description=
-                       "Throughput of the fast image sampler against the eager one, transformers' generate and the "
+                       "Throughput of the fast and compiled image samplers against the eager one, transformers' generate and the "
                        "official code's loop, of text generation, VQA and the LoRA training step, measured in one run "
                        "on the CPU models; --gpu runs the GPU part in one command on Janus-Pro-1B and -7B shapes with "
                        "random weights (nothing is downloaded).")

@@ -5,21 +5,26 @@
 # %% auto #0
 __all__ = ['logger', 'SAMPLERS', 'ANSWER_RULES', 'DEFAULT_SYSTEM_PROMPT', 'VQA_SUFFIX', 'row_generators', 'filter_logits',
            'RowNoise', 'gumbel_max', 'sample_next', 'positions_from_mask', 'run_language_model', 'tokenize_left',
-           'StaticCache', 'language_model_step', 'StepRunner', 'FastDecoder', 'default_text_rows', 'generate_text',
-           'image_prompts', 'unconditional_ids', 'guide', 'decode_images', 'ImageSamples', 'generate_images',
-           'image_grid', 'image_token_logits', 'image_logprobs', 'greedy_image_tokens_uncached', 'answer_token_ids',
-           'answer_probability', 'image_chat_prompt', 'vqa_prompt', 'encode_images', 'YesNo', 'answer_distribution',
-           'split_vqa_prompts', 'cached_answer_distribution', 'yes_no', 'answer_mass']
+           'StaticCache', 'language_model_step', 'StepRunner', 'FastDecoder', 'check_compiler', 'default_text_rows',
+           'generate_text', 'image_prompts', 'unconditional_ids', 'guide', 'masked_decode_attention',
+           'decode_attention', 'draw_image_token', 'image_step', 'compiled_image_step', 'decode_images', 'ImageSamples',
+           'generate_images', 'image_grid', 'image_token_logits', 'image_logprobs', 'greedy_image_tokens_uncached',
+           'answer_token_ids', 'answer_probability', 'image_chat_prompt', 'vqa_prompt', 'encode_images', 'YesNo',
+           'answer_distribution', 'split_vqa_prompts', 'cached_answer_distribution', 'yes_no', 'answer_mass']
 
 # %% ../nbs/02_sampling.ipynb #746e0a6d
+import contextlib
+import functools
 import inspect
 import logging
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from PIL import Image
-from transformers import DynamicCache
+from transformers import AttentionInterface, DynamicCache
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
 from .core import chat_message
 from .model import format_chat
@@ -129,6 +134,7 @@ class StaticCache:
         self.values = [make(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
         self.slot = torch.zeros(1, dtype=torch.long, device=device)  # where the next token's keys and values go
         self.visible = max_length  # slots the attention reads: a Python int, fixed within one captured graph
+        self.argument = _cache_argument(language_model.layers[0])  # the keyword the decoder layers take it under
 
     def fill(self, cache:DynamicCache) -> int:
         "Copy a prefilled `DynamicCache` into the first slots (the next token goes after them); return its length."
@@ -155,10 +161,10 @@ def language_model_step(model, # a `JanusForConditionalGeneration`
     "Run one token per row through the language model's decoder layers over a `StaticCache`."
     language_model = model.model.language_model
     position_embeddings = language_model.rotary_emb(inputs_embeds, position_ids)
-    hidden, cache_argument = inputs_embeds, {_cache_argument(language_model.layers[0]): cache}
-    for layer in language_model.layers:  # the argument's name differs between transformers releases
+    hidden = inputs_embeds
+    for layer in language_model.layers:  # the keyword differs between transformers releases (see `StaticCache`)
         hidden = layer(hidden, attention_mask=attention_mask, position_ids=position_ids,
-                       position_embeddings=position_embeddings, **cache_argument)
+                       position_embeddings=position_embeddings, **{cache.argument: cache})
     return language_model.norm(hidden)[:, -1]
 
 # %% ../nbs/02_sampling.ipynb #f7be2597
@@ -201,15 +207,24 @@ class FastDecoder:
         self.hidden = run_language_model(model, inputs_embeds, attention_mask, positions, prefill)[:, -1]  # (R, H)
         self.model, self.graphs, self.window, self.t = model, graphs, window, 0
         self.windowed = graphs if windowed is None else windowed
-        self.cache = StaticCache(model.model.language_model, rows, self.prompt_length + steps, inputs_embeds.dtype,
+        # one slot more than is ever written or read: the slots read stay a strict prefix of the cache, so the last
+        # step has no shape of its own (a compiled step would otherwise specialise on it and compile again)
+        self.cache = StaticCache(model.model.language_model, rows, self.prompt_length + steps + 1, inputs_embeds.dtype,
                                  inputs_embeds.device, zero=self.windowed)  # exact steps read only written slots
         self.cache.fill(prefill)
         # one host sync a batch: without padding the eager path passes no mask, and neither may the exact one
         self.padded = self.windowed or not bool(attention_mask.all())
-        future = attention_mask.new_zeros(rows, steps, dtype=torch.bool)
-        self.mask = torch.cat([attention_mask.bool(), future], 1)[:, None, None]  # (R, 1, 1, L + steps)
+        future = attention_mask.new_zeros(rows, steps + 1, dtype=torch.bool)
+        self.mask = torch.cat([attention_mask.bool(), future], 1)[:, None, None]  # (R, 1, 1, L + steps + 1)
         self.position_ids = positions[:, -1:].clone()
         self.run = StepRunner(graphs)
+
+    def mark_dynamic(self):
+        "Tell `torch.compile` that rows and cache slots vary, so its first graph serves every batch and length."
+        for tensor in (self.mask, self.position_ids, *self.cache.keys, *self.cache.values):
+            torch._dynamo.maybe_mark_dynamic(tensor, 0)  # rows
+        for tensor, slots in ((self.mask, 3), *((t, 2) for t in (*self.cache.keys, *self.cache.values))):
+            torch._dynamo.maybe_mark_dynamic(tensor, slots)  # (else it compiles for the first shape, then again)
 
     def forward(self, inputs_embeds:torch.Tensor) -> torch.Tensor:
         "Hidden states (R, H) of one new token per row (`inputs_embeds` (R, 1, H)), at the current step."
@@ -220,7 +235,7 @@ class FastDecoder:
         "Move to the next position and run `step` there (a graph replay on CUDA)."
         self.t += 1
         length = self.prompt_length + self.t
-        windows = min(-(-length // self.window) * self.window, self.mask.shape[-1])
+        windows = min(-(-length // self.window) * self.window, self.mask.shape[-1] - 1)
         self.cache.visible = windows if self.windowed else length
         self.mask[..., length - 1] = True
         self.position_ids += 1
@@ -271,10 +286,17 @@ def _generate_text_batch_fast(model, tokenizer, texts, seeds, max_new_tokens, te
     return [tokenizer.decode(row[:_end(row, tokenizer.eos_token_id)], skip_special_tokens=True) for row in out.tolist()]
 
 # %% ../nbs/02_sampling.ipynb #d7ec72ed
-SAMPLERS = ("fast", "eager")
+SAMPLERS = ("fast", "compiled", "eager") # `compiled`: the fast sampler with its step under `torch.compile` (images)
 
-def _check_sampler(sampler:str):
-    if sampler not in SAMPLERS: raise ValueError(f"Unknown sampler {sampler!r}; use one of {SAMPLERS}.")
+def _check_sampler(sampler:str, allowed:tuple=SAMPLERS):
+    if sampler not in allowed: raise ValueError(f"Unknown sampler {sampler!r}; use one of {allowed}.")
+
+def check_compiler():
+    "Raise a one-line error where `torch.compile` cannot build kernels: without CUDA, inductor needs a C++ compiler."
+    if torch.cuda.is_available(): return
+    from torch._inductor.cpp_builder import get_cpp_compiler
+    try: get_cpp_compiler()
+    except Exception as e: raise ValueError(f"The compiled sampler needs a C++ compiler on the CPU: {e}") from None
 
 def default_text_rows(model) -> int:
     "Rows per text-generation forward when none is configured: 16 on the CPU, 64 on a GPU."
@@ -293,7 +315,7 @@ def generate_text(model, # a `JanusForConditionalGeneration`
                  ) -> list:
     "Sample one assistant reply per conversation; returns the decoded strings."
     if len(seeds) != len(conversations): raise ValueError(f"Got {len(seeds)} seeds for {len(conversations)} conversations.")
-    _check_sampler(sampler)
+    _check_sampler(sampler, ("fast", "eager"))
     texts, replies = [format_chat(processor, c) for c in conversations], []
     batch_size = batch_size or default_text_rows(model)
     for i in range(0, len(texts), batch_size):
@@ -339,32 +361,81 @@ def _sample_image_batch(model, tokenizer, texts, seeds, guidance_scale, temperat
         mask = torch.cat([mask, mask.new_ones(ids.shape[0], 1)], 1)
     return tokens, logprobs
 
+# %% ../nbs/02_sampling.ipynb #8ecbd450
+@torch.library.custom_op("ospo::masked_decode_attention", mutates_args=())
+def masked_decode_attention(query:torch.Tensor, # (R, H, 1, D) the new token's queries
+                            key:torch.Tensor, value:torch.Tensor, # (R, H_kv, S, D) the visible cache slots
+                            mask:torch.Tensor, # (R, 1, 1, S) bool: the slots each row attends to
+                            scale:float) -> torch.Tensor: # (R, H, 1, D)
+    "SDPA of one new token per row over the slots `mask` allows; a custom op, so `torch.compile` passes the cache as is."
+    gqa = query.shape[1] != key.shape[1]
+    return F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=scale, enable_gqa=gqa).contiguous()
+
+@masked_decode_attention.register_fake
+def _(query, key, value, mask, scale): return torch.empty_like(query)
+
+def _decode_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs) -> tuple:
+    "transformers' SDPA attention, with the masked one-token steps through `masked_decode_attention`."
+    if attention_mask is None or query.shape[2] != 1 or attention_mask.dtype != torch.bool:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout,
+                                      **kwargs)
+    return masked_decode_attention(query, key, value, attention_mask, scaling).transpose(1, 2), None
+
+AttentionInterface.register("ospo_decode", _decode_attention)
+
+@contextlib.contextmanager
+def decode_attention(model): # a `JanusForConditionalGeneration`
+    "Within the block, the language model's layers attend through `_decode_attention`."
+    config = model.model.language_model.config
+    previous, config._attn_implementation = config._attn_implementation, "ospo_decode"
+    try: yield
+    finally: config._attn_implementation = previous
+
 # %% ../nbs/02_sampling.ipynb #89a88f46
+def draw_image_token(model, # a `JanusForConditionalGeneration`
+                     hidden:torch.Tensor, # (R, H) last hidden states of the rows, the CFG halves stacked
+                     uniform:torch.Tensor|None, guidance_scale:float, temperature:float, top_k:int, top_p:float,
+                    ) -> tuple: # ((B,) token ids, (B,) their log-probs under the guided logits)
+    "Guide the generation head's logits and draw one token per image with its log-prob, all on the device."
+    logits = guide(model.model.generation_head(hidden).float(), guidance_scale)
+    token = gumbel_max(logits, uniform, temperature, top_k, top_p)
+    return token, logits.log_softmax(-1).gather(-1, token[:, None])[:, 0]
+
+def image_step(decoder:FastDecoder, previous:torch.Tensor, # (B,) the tokens drawn last, one per image
+               uniform:torch.Tensor|None, guidance_scale:float, temperature:float, top_k:int, top_p:float) -> tuple:
+    "The next token of every image: `previous` into each CFG copy of its row, one decoder step, `draw_image_token`."
+    copies = decoder.mask.shape[0] // previous.shape[0]  # the same token feeds both CFG halves
+    embeds = decoder.model.prepare_embeddings_for_image_generation(previous.repeat(copies)[:, None])
+    return draw_image_token(decoder.model, decoder.forward(embeds), uniform, guidance_scale, temperature, top_k, top_p)
+
+@functools.cache
+def compiled_image_step() -> Callable:
+    "`image_step` under `torch.compile`, built once per process; dynamic shapes: one graph serves every batch and length."
+    return torch.compile(image_step, dynamic=True)
+
 @torch.no_grad()
 def _sample_image_batch_fast(model, tokenizer, texts, seeds, guidance_scale, temperature, top_k, top_p,
-                             graphs:bool=False, window:int=64, windowed:bool|None=None) -> tuple:
+                             graphs:bool=False, window:int=64, windowed:bool|None=None, compile:bool=False) -> tuple:
     ids, mask = tokenize_left(tokenizer, texts, model.device)
     n, batch = model.config.vision_config.num_image_tokens, len(texts)
     noise = RowNoise(seeds, model.config.vq_config.num_embeddings, model.device)
     if guidance_scale != 1.0: ids, mask = torch.cat([ids, unconditional_ids(ids, tokenizer)]), mask.repeat(2, 1)
     decoder = FastDecoder(model, model.get_input_embeddings()(ids), mask, n - 1, graphs, window, windowed)
     uniform = noise.next().clone() if temperature != 0 else None
-    def draw(hidden):  # guidance, sampling and the token's log-prob, on the device
-        logits = guide(model.model.generation_head(hidden).float(), guidance_scale)
-        token = gumbel_max(logits, uniform, temperature, top_k, top_p)
-        return token, logits.log_softmax(-1).gather(-1, token[:, None])[:, 0]
-    token, logprob = draw(decoder.hidden)
+    settings = (uniform, guidance_scale, temperature, top_k, top_p)
+    token, logprob = draw_image_token(model, decoder.hidden, *settings)
     tokens = torch.empty(batch, n, dtype=torch.long, device=model.device)
     logprobs = torch.empty(batch, n, device=model.device)
     tokens[:, 0], logprobs[:, 0], previous = token, logprob, token.clone()
-    copies = ids.shape[0] // batch  # the same token feeds both CFG halves
-    embed = lambda: model.prepare_embeddings_for_image_generation(previous.repeat(copies)[:, None])
-    step = lambda: draw(decoder.forward(embed()))
-    for t in range(1, n):
-        if temperature != 0: uniform.copy_(noise.next())
-        token, logprob = decoder.advance(step)
-        tokens[:, t], logprobs[:, t] = token, logprob
-        previous.copy_(token)
+    if compile: decoder.mark_dynamic()
+    step_function = compiled_image_step() if compile else image_step
+    step = lambda: step_function(decoder, previous, *settings)
+    with decode_attention(model) if compile else contextlib.nullcontext():
+        for t in range(1, n):
+            if temperature != 0: uniform.copy_(noise.next())
+            token, logprob = decoder.advance(step)
+            tokens[:, t], logprobs[:, t] = token, logprob
+            previous.copy_(token)
     return tokens, logprobs
 
 # %% ../nbs/02_sampling.ipynb #9794b4b5
@@ -400,7 +471,8 @@ def generate_images(model, # a `JanusForConditionalGeneration`
                     top_k:int=0, top_p:float=1.0,
                     batch_size:int=16, # images per forward (twice as many rows with guidance)
                     decode:bool=True, # also decode the tokens into PIL images
-                    sampler:str="fast", # "fast" (static cache; CUDA graphs on a GPU) or "eager" (the reference loop)
+                    sampler:str="fast", # "fast" (static cache; CUDA graphs on a GPU), "compiled" (its step under
+                                        # `torch.compile`) or "eager" (the reference loop)
                     decode_batch_size:int=1, # images per VQ decode (see `decode_images`)
                    ) -> ImageSamples:
     "Sample one image per (prompt, seed) with classifier-free guidance; returns tokens, log-probs and images."
@@ -411,7 +483,7 @@ def generate_images(model, # a `JanusForConditionalGeneration`
         args = (model, processor.tokenizer, texts[i:i + batch_size], seeds[i:i + batch_size], guidance_scale,
                 temperature, top_k, top_p)
         parts.append(_sample_image_batch(*args) if sampler == "eager" else
-                     _sample_image_batch_fast(*args, graphs=model.device.type == "cuda"))
+                     _sample_image_batch_fast(*args, graphs=model.device.type == "cuda", compile=sampler == "compiled"))
     tokens, logprobs = (torch.cat(x).cpu() for x in zip(*parts))
     images = decode_images(model, tokens, decode_batch_size) if decode else None
     return ImageSamples(tokens, list(seeds), logprobs, images)
