@@ -18,7 +18,7 @@ from pathlib import Path
 import ospo
 
 # %% auto #0
-__all__ = ['EXAMPLES', 'COMMANDS', 'plugin_commands', 'parser', 'main']
+__all__ = ['EXAMPLES', 'COMMANDS', 'plugin_commands', 'parser', 'UsageError', 'main']
 
 # %% ../nbs/14_cli.ipynb #c9352d8f
 def _overrides(parser):
@@ -154,6 +154,8 @@ def _bench(args):
     from ospo.bench import bench_cpu, bench_gpu, format_table
     from ospo.config import load_plugin, plugin_names
     torch.set_num_threads(args.threads)
+    if args.gpu and not torch.cuda.is_available():
+        raise UsageError('bench --gpu needs a CUDA GPU and torch sees none here (`ospo bench` is the CPU benchmark)')
     if args.gpu: tables = bench_gpu()
     else:
         for name in set(_split(args.models)) & set(plugin_names()): load_plugin(name)
@@ -166,12 +168,15 @@ def _bench(args):
 COMMANDS = dict(run=_run, stage=_stage, status=_status, eval=_eval, bench=_bench)
 
 # %% ../nbs/14_cli.ipynb #73e0de4b
+class UsageError(Exception):
+    "A command this machine cannot run as asked; the message says what it needs."
+
 _USER_ERRORS = {'ospo.config': 'ConfigError', 'ospo.core': 'RecordError', 'ospo.pipeline': 'RunFolderError',
                  'ospo.train': 'DivergenceError'}
 
 def _user_errors()->tuple:
     "The exception types that are the user's to fix (those of modules never imported cannot have been raised)."
-    return (FileNotFoundError, *(getattr(sys.modules[m], name) for m, name in _USER_ERRORS.items() if m in sys.modules))
+    return (FileNotFoundError, UsageError, *(getattr(sys.modules[m], name) for m, name in _USER_ERRORS.items() if m in sys.modules))
 
 class _Lines(logging.Formatter):
     "Log records as timestamped lines; warnings and errors say so."
