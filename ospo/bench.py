@@ -162,7 +162,7 @@ def bench_sampling(model, processor, batch_sizes=(16,), # images per forward, th
                    guidance_scale:float=5.0, rounds:int=3,
                    mixed:bool=True, # also time fast vs eager vs generate on prompts of different lengths (padding)
                    slow_rounds:int|None=None, # rounds (no warm-up) of the slow methods; None: like the fast one
-                   fast=("fast", "compiled"), # our samplers to time against the baselines (see `generate_images`)
+                   ours=("fast", "compiled"), # our samplers to time against the baselines (see `generate_images`)
                   ) -> list: # one dict per (prompts, batch)
     "Images/s of our samplers, the eager one, transformers' `generate` and the official loop, at equal batch."
     device, rows = model.device, []
@@ -176,11 +176,11 @@ def bench_sampling(model, processor, batch_sizes=(16,), # images per forward, th
         slow = dict(eager=lambda: sample("eager"), generate=lambda: transformers_generate(model, inputs, guidance_scale))
         if kind == "one": slow["official"] = lambda: official_loop(model, processor, _PROMPT, batch, guidance_scale)
         row = dict(prompts=kind, batch=batch, clock=clock(device))
-        if "compiled" in fast: row["compile_s"] = round(_first_call_seconds(lambda: sample("compiled"), device), 1)
-        seconds = best_seconds({name: (lambda name=name: sample(name)) for name in fast}, rounds, device)
+        if "compiled" in ours: row["compile_s"] = round(_first_call_seconds(lambda: sample("compiled"), device), 1)
+        seconds = best_seconds({name: (lambda name=name: sample(name)) for name in ours}, rounds, device)
         seconds |= best_seconds(slow, slow_rounds or rounds, device, warmup=slow_rounds is None)
         row |= {f"{k}_images_per_s": round(batch / v, 2) for k, v in seconds.items()}
-        row |= {f"{ours}_vs_{k}": round(seconds[k] / seconds[ours], 2) for ours in fast for k in slow}
+        row |= {f"{name}_vs_{k}": round(seconds[k] / seconds[name], 2) for name in ours for k in slow}
         if device.type == "cuda":
             row |= _floor(model, inputs.input_ids.shape[1], batch, guidance_scale, batch / seconds["fast"])
         rows.append(row)
@@ -343,7 +343,7 @@ def bench_gpu(presets=("janus-pro-1b", "janus-pro-7b"), # random models of the r
         if first:
             tables["agreement"].append(tag | check_fast(model, processor))
             tables["sampling"] += [tag | r for r in bench_sampling(model, processor, (batch,), rounds=2, mixed=False,
-                                                                    slow_rounds=1, fast=("fast",))]
+                                                                    slow_rounds=1, ours=("fast",))]
         else: tables["sampling"] += [tag | r for r in _fast_only(model, processor, batch)]
         if first and minutes() < budget_minutes / 2:
             tables["text"] += [tag | r for r in bench_text(model, processor, (64,), max_new_tokens=64, rounds=1)]

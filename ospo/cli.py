@@ -176,7 +176,8 @@ _USER_ERRORS = {'ospo.config': 'ConfigError', 'ospo.core': 'RecordError', 'ospo.
 
 def _user_errors()->tuple:
     "The exception types that are the user's to fix (those of modules never imported cannot have been raised)."
-    return (FileNotFoundError, UsageError, *(getattr(sys.modules[m], name) for m, name in _USER_ERRORS.items() if m in sys.modules))
+    modules = [(sys.modules[m], name) for m, name in _USER_ERRORS.items() if m in sys.modules]
+    return (FileNotFoundError, UsageError, *(getattr(module, name) for module, name in modules))
 
 class _Lines(logging.Formatter):
     "Log records as timestamped lines; warnings and errors say so."
